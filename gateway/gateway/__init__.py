@@ -1,0 +1,55 @@
+"""The CRM gateway: Flask app factory."""
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+
+from . import config as config_module
+from .rpc.transport import RpcTransport
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config_module.from_env() if config is None else {**_test_defaults(), **config})
+
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    app.extensions["rpc"] = app.config.get("RPC_TRANSPORT") or RpcTransport(app.config["AMQP_URI"])
+
+    from . import web
+
+    web.init_app(app)
+
+    from .auth import bp as auth_bp
+    from .companies import bp as companies_bp
+    from .admin import bp as admin_bp
+    from .health import bp as health_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(companies_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(health_bp)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("companies.index"))
+
+    return app
+
+
+def _test_defaults() -> dict:
+    import secrets
+
+    return {
+        "SECRET_KEY": secrets.token_hex(16),
+        "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+        "RPC_TIMEOUT": 1.8,
+        "SESSION_COOKIE_SECURE": False,
+        "WTF_CSRF_SSL_STRICT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "PAGE_SIZE": 50,
+    }

@@ -1,0 +1,41 @@
+"""Configuration from the environment. Fails fast when a required value is missing."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_env() -> dict:
+    secret = os.environ.get("GATEWAY_SECRET_KEY", "")
+    dev = _bool("GATEWAY_DEV", False)
+    if not secret:
+        if not dev:
+            raise ConfigError("GATEWAY_SECRET_KEY is required (set GATEWAY_DEV=1 for a throw-away dev key)")
+        secret = secrets.token_hex(32)
+    return {
+        "SECRET_KEY": secret,
+        "AMQP_URI": os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        "RPC_TIMEOUT": float(os.environ.get("GATEWAY_RPC_TIMEOUT", "1.8")),
+        "SESSION_COOKIE_NAME": "crm_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("GATEWAY_COOKIE_SECURE", True),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("GATEWAY_SESSION_HOURS", "12"))),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": _bool("GATEWAY_COOKIE_SECURE", True),
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "PROXY_COUNT": int(os.environ.get("GATEWAY_PROXY_COUNT", "0")),
+        "PAGE_SIZE": 50,
+    }

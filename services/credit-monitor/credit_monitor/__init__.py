@@ -1,0 +1,1 @@
+"""Creditsafe enrolment and rating-change watch."""

@@ -1,0 +1,1 @@
+"""The CRM core service: tenants, users, departments and companies."""

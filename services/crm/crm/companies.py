@@ -1,0 +1,102 @@
+"""Companies: create, read, live search. Plain logic: no nameko here.
+
+Search is prefix-and-word based over ``company_words`` (one row per folded
+word of the name, plus the org number): every word the user typed must be
+the start of some word of the company. Case- and accent-insensitive, so
+"ostf" finds "Østfold Bygg AS". A B-tree range per typed word, on SQLite and
+PostgreSQL alike.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import text
+from .exceptions import NotFound, ValidationError
+from .models import Company, CompanyWord
+from .schemas import CompanyIn, CompanySearch, dump_company
+
+MAX_QUERY_WORDS = 6
+LIST_COLUMNS = (Company.id, Company.name, Company.org_number, Company.country, Company.city, Company.relationship, Company.created_at)
+
+
+def index_words(session: Session, company: Company) -> None:
+    session.execute(
+        insert(CompanyWord),
+        [
+            {"tenant_id": company.tenant_id, "word": w, "company_id": company.id}
+            for w in sorted(text.company_words(company.name, company.org_number))
+        ],
+    )
+
+
+def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyIn) -> dict:
+    company = Company(
+        tenant_id=tenant_id,
+        name=data.name,
+        sort_name=text.sort_key(data.name),
+        org_number=data.org_number,
+        country=data.country,
+        city=data.city,
+        relationship=data.relationship,
+        created_by=user_id,
+    )
+    session.add(company)
+    try:
+        session.flush()
+        index_words(session, company)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = find_by_org_number(session, tenant_id, data.country, data.org_number)
+        raise ValidationError(
+            "A company with this organisation number already exists",
+            field="org_number",
+            existing_id=existing["id"] if existing else None,
+        ) from None
+    return dump_company(company)
+
+
+def find_by_org_number(session: Session, tenant_id: int, country: str, org_number: str | None) -> dict | None:
+    if not org_number:
+        return None
+    company = session.scalar(
+        select(Company).where(Company.tenant_id == tenant_id, Company.country == country, Company.org_number == org_number)
+    )
+    return dump_company(company) if company else None
+
+
+def get(session: Session, tenant_id: int, company_id: int) -> dict:
+    company = session.scalar(select(Company).where(Company.id == company_id, Company.tenant_id == tenant_id))
+    if company is None:
+        raise NotFound("No such company", id=company_id)
+    return dump_company(company)
+
+
+def _match_conditions(tenant_id: int, q: str) -> list:
+    conditions = []
+    for word in text.words(q)[:MAX_QUERY_WORDS]:
+        low, high = text.prefix_range(word[:64])
+        conditions.append(
+            Company.id.in_(
+                select(CompanyWord.company_id).where(
+                    CompanyWord.tenant_id == tenant_id, CompanyWord.word >= low, CompanyWord.word < high
+                )
+            )
+        )
+    return conditions
+
+
+def search(session: Session, tenant_id: int, params: CompanySearch) -> dict:
+    where = and_(Company.tenant_id == tenant_id, *_match_conditions(tenant_id, params.q))
+    total = session.scalar(select(func.count()).select_from(Company).where(where)) or 0
+    rows = session.execute(
+        select(*LIST_COLUMNS)
+        .where(where)
+        .order_by(Company.sort_name, Company.id)
+        .limit(params.per_page)
+        .offset((params.page - 1) * params.per_page)
+    ).mappings()
+    items = [{**row, "created_at": row["created_at"].isoformat() if row["created_at"] else None} for row in rows]
+    return {"items": items, "total": total, "page": params.page, "per_page": params.per_page, "q": params.q}

@@ -1,0 +1,1 @@
+"""Excel reports of company selections."""

@@ -1,0 +1,20 @@
+import pytest
+from nameko.exceptions import RemoteError
+
+from export.service import ExportService
+
+
+def test_health_answers_over_rabbitmq_and_touches_the_database(running_service, rpc_factory):
+    reply = rpc_factory().export.health()
+    assert reply["status"] == "ok"
+    assert reply["service"] == "export"
+    assert reply["db_ms"] >= 0
+
+
+def test_health_reports_an_unreachable_database_as_an_error(container_factory_real, rpc_factory):
+    container = container_factory_real(
+        ExportService, {"EXPORT_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    )
+    container.start()
+    with pytest.raises(RemoteError):
+        rpc_factory(timeout=15).export.health()

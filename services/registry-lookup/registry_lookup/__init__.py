@@ -1,0 +1,1 @@
+"""Company search and details from the Norwegian, Swedish, Danish and UK registries."""
