@@ -3,7 +3,9 @@ connection per thread). Everything can be overridden from the environment."""
 import os
 from pathlib import Path
 
-chdir = str(Path(__file__).resolve().parent.parent / "gateway")
+_source = Path(__file__).resolve().parent.parent / "gateway"
+# From a checkout, run inside gateway/ so the package (not the folder) is imported; in an image it is installed.
+chdir = str(_source) if (_source / "gateway" / "__init__.py").exists() else os.getcwd()
 bind = os.environ.get("GATEWAY_BIND", f"127.0.0.1:{os.environ.get('GATEWAY_PORT', '8000')}")
 worker_class = "gthread"
 workers = int(os.environ.get("GATEWAY_WORKERS", "2"))

@@ -1,10 +1,14 @@
-"""The companies area: the live-search list, the new-company form, the card."""
+"""The companies area: the overview (live search, filter panel, sort, pages,
+saved views), the new-company form, and small lookups used by forms."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from . import errors, rpc
-from .web import is_htmx, login_required, render
+from .forms import Form, multidict
+from .overview import State, page_window
+from .web import is_htmx, login_required
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
 
@@ -17,55 +21,254 @@ RELATIONSHIPS = [
     ("partner", "Partner"),
     ("former_customer", "Former customer"),
 ]
+PROJECT_TYPES = [
+    ("staffing", "Staffing"),
+    ("recruitment", "Recruitment"),
+    ("recruitment_staffing", "Recruitment + staffing"),
+    ("consulting", "Consulting"),
+    ("other", "Other"),
+]
+# The overview's columns: (sort key or None, header, css class)
+COLUMNS = [
+    ("name", "Name", ""),
+    ("org_number", "Org. number", ""),
+    ("city", "City", ""),
+    ("relationship", "Relationship", ""),
+    (None, "Owners", ""),
+    ("active_projects", "Active projects", "num"),
+    ("unresolved_tasks", "Unresolved tasks", "num"),
+    ("unsigned_agreements", "Unsigned agreements", "num"),
+    ("invoiced_this_year", "Invoiced this year", "num"),
+]
+FILTERABLE_ATTRIBUTES = ("bool", "stars", "dropdown", "multi")
 
 
-def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 1_000_000))
-    except ValueError:
-        return 1
+def overview_url(state: State, **kw) -> str:
+    qs = state.query_string(**kw)
+    return url_for("companies.index") + (f"?{qs}" if qs else "")
+
+
+# -- the overview ------------------------------------------------------------------
+def _options(key: str, facets: dict, state: State, label=None) -> list[dict]:
+    """One filter group's options: facet values with counts, plus any selected value the facets lack."""
+    out, seen = [], set()
+    for f in facets.get(key) or []:
+        value = str(f.get("value"))
+        if value in seen or value in ("", "None"):
+            continue
+        seen.add(value)
+        text = f.get("label") or (label(value) if label else value)
+        out.append({"value": value, "label": text, "count": f.get("count"), "checked": state.selected(key, value)})
+    for value in state.lists.get(key, ()):
+        if value not in seen:
+            out.append({"value": value, "label": label(value) if label else value, "count": None, "checked": True})
+    return out
+
+
+def _panel(state: State, facets: dict | None, attributes: list[dict]) -> dict:
+    facets = facets or {}
+    rel_counts = {str(f.get("value")): f.get("count") for f in facets.get("relationship") or []}
+    countries = dict(COUNTRIES)
+    owners = _options("owner", facets, state)
+    owners.insert(0, {"value": "mine", "label": "Mine", "count": None, "checked": state.selected("owner", "mine")})
+    return {
+        "relationship": [{"value": code, "label": label, "count": rel_counts.get(code, 0 if facets else None),
+                          "checked": state.selected("relationship", code)} for code, label in RELATIONSHIPS],
+        "country": _options("country", facets, state, lambda v: countries.get(v, v)),
+        "region": _options("region", facets, state),
+        "city": _options("city", facets, state),
+        "industry": _options("industry", facets, state),
+        "owner": owners,
+        "department": _options("department", facets, state),
+        "tag": _options("tag", facets, state),
+        "attributes": [a for a in attributes if a.get("type") in FILTERABLE_ATTRIBUTES],
+    }
+
+
+def _chips(state: State, panel: dict) -> list[tuple[str, str]]:
+    """The active filters as (text, url without it), for the bar above the results."""
+    labels = {key: {o["value"]: o["label"] for o in panel[key]} for key in
+              ("relationship", "country", "region", "city", "industry", "owner", "department", "tag")}
+    names = {
+        "relationship": "", "country": "", "region": "Region: ", "city": "City: ", "industry": "Industry: ",
+        "owner": "Owner: ", "department": "Department: ", "tag": "Tag: ",
+    }
+    chips = []
+    if state.q:
+        chips.append((f"“{state.q}”", overview_url(state.without("q"))))
+    for key, values in state.lists.items():
+        for v in values:
+            chips.append((names[key] + labels[key].get(v, v), overview_url(state.without(key, v))))
+    attrs = {a["id"]: a["name"] for a in panel["attributes"]}
+    for attr_id, values in state.attr.items():
+        for v in values:
+            chips.append((f"{attrs.get(attr_id, 'Attribute')}: {v}", overview_url(state.without(f"attr.{attr_id}", v))))
+    for attr_id, n in state.stars.items():
+        chips.append((f"{attrs.get(attr_id, 'Attribute')}: {'★' * n}+", overview_url(state.without(f"stars.{attr_id}"))))
+    for attr_id, yes in state.flag.items():
+        chips.append((f"{attrs.get(attr_id, 'Attribute')}: {'yes' if yes else 'no'}",
+                      overview_url(state.without(f"flag.{attr_id}"))))
+    if state.has_unresolved_tasks:
+        chips.append(("Has unresolved tasks", overview_url(state.without("has_unresolved_tasks"))))
+    if state.has_unsigned_agreements:
+        chips.append(("Has unsigned agreements", overview_url(state.without("has_unsigned_agreements"))))
+    return chips
 
 
 @bp.get("")
 @login_required
 def index():
-    q = (request.args.get("q") or "").strip()[:100]
-    result = rpc.search_companies(q=q, page=_page(), per_page=current_app.config["PAGE_SIZE"])
-    return render("companies/index.html", "companies/_results.html", result=result, q=q,
-                  relationships=dict(RELATIONSHIPS))
+    state = State.from_args(request.args)
+    per_page = current_app.config["PAGE_SIZE"]
+    calls = [lambda: rpc.list_companies(state.to_query(per_page)), rpc.list_attributes]
+    if not is_htmx():
+        calls.append(rpc.list_views)
+    result, attributes, *rest = rpc.parallel(*calls)
+    panel = _panel(state, result.get("facets"), attributes or [])
+    last = max(1, (result["total"] + result["per_page"] - 1) // result["per_page"]) if result.get("per_page") else 1
+    context = dict(
+        state=state, result=result, panel=panel, chips=_chips(state, panel), columns=COLUMNS,
+        relationships=dict(RELATIONSHIPS), overview_url=overview_url, last_page=last,
+        pages=page_window(min(state.page, last), last), views=rest[0] if rest else None,
+        view_query=state.query_string(with_page=False), tenant_currency=(g.tenant or {}).get("currency"),
+    )
+    if is_htmx():
+        return render_template("companies/_overview.html", **context)
+    return render_template("companies/index.html", **context)
 
 
-def _form_data() -> dict:
-    keys = ("name", "org_number", "country", "city", "relationship")
-    return {k: (request.form.get(k) or "").strip() for k in keys}
+# -- saved views -------------------------------------------------------------------
+def _views_box(status: int = 200, form: dict | None = None, field_errors: dict | None = None, query: str = ""):
+    state = State.from_query_string(query)
+    return render_template("companies/_views.html", views=rpc.list_views(), form=form or {},
+                           errors=field_errors or {}, view_query=state.query_string(with_page=False),
+                           state=state, overview_url=overview_url), status
+
+
+@bp.post("/views")
+@login_required
+def save_view():
+    form = Form(request.form)
+    name = form.text("name", required=True, max_len=80, label="A name")
+    shared = form.flag("shared")
+    query = State.from_query_string(request.form.get("query") or "").query_string(with_page=False)
+    if form.ok:
+        try:
+            rpc.save_view({"name": name, "query": query, "shared": shared})
+        except errors.ValidationFailed as exc:
+            form.errors.update(exc.field_errors)
+    if not is_htmx():
+        return redirect(overview_url(State.from_query_string(query)), code=303)
+    if form.errors:
+        return _views_box(422, {"name": request.form.get("name", ""), "shared": shared}, form.errors, query)
+    return _views_box(query=query)
+
+
+@bp.route("/views/<int:view_id>", methods=["DELETE"])
+@bp.post("/views/<int:view_id>/delete")
+@login_required
+def delete_view(view_id: int):
+    rpc.delete_view(view_id)
+    query = request.values.get("query") or ""
+    if not is_htmx():
+        return redirect(overview_url(State.from_query_string(query)), code=303)
+    return _views_box(query=query)
+
+
+# -- lookups used by forms -------------------------------------------------------------
+@bp.get("/tags")
+@login_required
+def tag_suggestions():
+    """<option>s for the tag input's datalist (autocomplete, tenant-wide)."""
+    prefix = (request.args.get("tag") or request.args.get("prefix") or "").strip()[:60]
+    tags = rpc.list_tags(prefix, 10) if prefix else []
+    return render_template("companies/_tag_options.html", tags=tags)
+
+
+@bp.get("/picker")
+@login_required
+def picker():
+    """Companies matching q, as radio buttons for choosing a parent company."""
+    q = (request.args.get("parent_q") or "").strip()[:100]
+    exclude = request.args.get("exclude", type=int)
+    found = []
+    if q:
+        found = [c for c in rpc.list_companies({"q": q, "per_page": 8, "page": 1, "facets": False})["items"]
+                 if c["id"] != exclude]
+    return render_template("companies/_picker.html", found=found, q=q)
+
+
+# -- the new-company form ----------------------------------------------------------------
+ADDRESS_KINDS = (("visiting", "Visiting address"), ("postal", "Postal address"), ("billing", "Billing address"))
+ADDRESS_FIELDS = ("street", "postcode", "city", "region", "country")
+
+
+def read_address(form: Form, prefix: str) -> dict | None:
+    addr = {f: form.text(f"{prefix}.{f}", max_len=200 if f == "street" else 120) for f in ADDRESS_FIELDS}
+    if addr.get("country"):
+        addr["country"] = addr["country"].upper()
+        if addr["country"] not in dict(COUNTRIES):
+            form.error(f"{prefix}.country", "Choose a country.")
+    return addr if any(addr.values()) else None
+
+
+def read_company_fields(form: Form) -> dict:
+    """The general fields shared by the new-company form and the card's General box."""
+    data = {
+        "name": form.text("name", required=True, label="A name"),
+        "org_number": form.text("org_number", max_len=32),
+        "country": form.choice("country", dict(COUNTRIES)),
+        "legal_form": form.text("legal_form", max_len=60),
+        "industry_code": form.text("industry_code", max_len=20),
+        "industry_text": form.text("industry_text", max_len=200),
+        "employees": form.integer("employees", min_value=0, max_value=10_000_000),
+        "website": form.url("website"),
+        "phone": form.text("phone", max_len=40),
+        "email": form.email("email"),
+        "relationship": form.choice("relationship", dict(RELATIONSHIPS)),
+    }
+    return data
+
+
+def _new_form_options() -> dict:
+    users, departments = rpc.parallel(rpc.list_users, rpc.list_departments)
+    return {"users": [u for u in users if u.get("active", True)], "departments": departments}
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    data = {"country": "NO", "relationship": "prospect"}
+    data = multidict({"country": "NO", "relationship": "prospect", "owner_ids": [g.user["id"]],
+                      "department_id": g.user.get("department_id"), "start_project.type": "staffing"})
     field_errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        data = _form_data()
-        try:
-            company = rpc.create_company({k: (v or None) if k in ("org_number", "city") else v for k, v in data.items()})
-        except errors.ValidationFailed as exc:
-            field_errors = exc.field_errors
-            status = 422
-        else:
-            target = url_for("companies.show", company_id=company["id"])
-            if is_htmx():
-                return "", 204, {"HX-Location": target}
-            return redirect(target, code=303)
+        data = MultiDict(request.form)
+        form = Form(request.form)
+        payload = read_company_fields(form)
+        payload["city"] = form.text("city", max_len=120)
+        payload["owner_ids"] = form.ids("owner_ids")
+        payload["department_id"] = form.integer("department_id")
+        addresses = {kind: a for kind, _ in ADDRESS_KINDS if (a := read_address(form, f"addresses.{kind}"))}
+        if addresses:
+            payload["addresses"] = addresses
+        if form.flag("with_project"):
+            payload["start_project"] = {
+                "name": form.text("start_project.name", required=True, max_len=200, label="The project's name"),
+                "type": form.choice("start_project.type", dict(PROJECT_TYPES)),
+            }
+        if form.ok:
+            try:
+                company = rpc.create_company(payload)
+            except errors.ValidationFailed as exc:
+                form.errors.update(exc.field_errors)
+            else:
+                target = url_for("card.show", company_id=company["id"])
+                if is_htmx():
+                    return "", 204, {"HX-Location": target}
+                return redirect(target, code=303)
+        field_errors, status = form.errors, 422
     template = "companies/_form.html" if is_htmx() else "companies/new.html"
     return render_template(template, data=data, errors=field_errors, countries=COUNTRIES,
-                           relationships=RELATIONSHIPS), status
-
-
-@bp.get("/<int:company_id>")
-@login_required
-def show(company_id: int):
-    company = rpc.get_company(company_id)
-    return render_template("companies/show.html", company=company, relationships=dict(RELATIONSHIPS),
-                           countries=dict(COUNTRIES))
+                           relationships=RELATIONSHIPS, project_types=PROJECT_TYPES,
+                           address_kinds=ADDRESS_KINDS, **_new_form_options()), status

@@ -6,6 +6,8 @@ and has a timeout. Views import these functions, never a proxy.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+
 from flask import current_app, g
 
 from .. import errors
@@ -39,6 +41,39 @@ def call(service: str, method: str, *args, timeout: float | None = None, context
         raise errors.ServiceUnavailable(f"The {service} service is not running.") from None
     except TransportError:
         raise errors.ServiceUnavailable("The message broker cannot be reached. Try again in a moment.") from None
+
+
+def parallel(*thunks: Callable[[], object], return_exceptions: bool = False) -> list:
+    """Run independent calls at once on the transport's long-lived pool, results in order.
+
+    Each thunk is a zero-argument callable that makes one or more calls of this
+    module (``lambda: get_company(7)``). The caller's identity travels with it.
+    The first error is raised once every call has finished, unless
+    ``return_exceptions``: then errors come back in place of results.
+    """
+    if not thunks:
+        return []
+    if len(thunks) == 1 and not return_exceptions:
+        return [thunks[0]()]
+    app = current_app._get_current_object()
+    user = getattr(g, "user", None)
+    tenant = getattr(g, "tenant", None)
+
+    def run(thunk):
+        with app.app_context():
+            g.user, g.tenant = user, tenant
+            try:
+                return True, thunk()
+            except errors.GatewayError as exc:
+                return False, exc
+
+    outcomes = transport().fanout(run, thunks, workers=8)
+    if return_exceptions:
+        return [value for _, value in outcomes]
+    for ok, value in outcomes:
+        if not ok:
+            raise value
+    return [value for _, value in outcomes]
 
 
 # -- health ---------------------------------------------------------------
@@ -91,3 +126,159 @@ def create_company(data: dict):
 
 def get_company(company_id: int):
     return call("crm", "get_company", company_id)
+
+
+# -- the overview ------------------------------------------------------------
+def list_companies(query: dict):
+    """query: see the contract (q, relationship, country, ..., attr, sort, page, per_page, facets)."""
+    return call("crm", "list_companies", query)
+
+
+def list_views():
+    return call("crm", "list_views")
+
+
+def save_view(data: dict):
+    return call("crm", "save_view", data)
+
+
+def delete_view(view_id: int):
+    return call("crm", "delete_view", view_id)
+
+
+# -- the company card ----------------------------------------------------------
+def update_company(company_id: int, changes: dict):
+    return call("crm", "update_company", company_id, changes)
+
+
+def update_invoice_settings(company_id: int, settings: dict):
+    return call("crm", "update_invoice_settings", company_id, settings)
+
+
+def update_addresses(company_id: int, addresses: dict):
+    return call("crm", "update_addresses", company_id, addresses)
+
+
+def copy_address(company_id: int, source: str, target: str):
+    return call("crm", "copy_address", company_id, {"from": source, "to": target})
+
+
+def set_logo(company_id: int, content_type: str, data_b64: str):
+    return call("crm", "set_logo", company_id, {"content_type": content_type, "data": data_b64}, timeout=5.0)
+
+
+def get_logo(company_id: int):
+    return call("crm", "get_logo", company_id)
+
+
+def delete_logo(company_id: int):
+    return call("crm", "delete_logo", company_id)
+
+
+def list_tags(prefix: str = "", limit: int = 10):
+    return call("crm", "list_tags", {"prefix": prefix, "limit": limit})
+
+
+def set_tags(company_id: int, tags: list[str]):
+    return call("crm", "set_tags", company_id, tags)
+
+
+def list_attributes():
+    return call("crm", "list_attributes")
+
+
+def create_attribute(data: dict):
+    return call("crm", "create_attribute", data)
+
+
+def set_attribute_value(company_id: int, attribute_id: int, value):
+    return call("crm", "set_attribute_value", company_id, attribute_id, value)
+
+
+def company_timeline(company_id: int, limit: int = 50, before: str | None = None):
+    return call("crm", "company_timeline", company_id, {"limit": limit, "before": before})
+
+
+def company_history(company_id: int):
+    return call("crm", "company_history", company_id)
+
+
+# -- records on the card -------------------------------------------------------
+def list_contacts(company_id: int, include_inactive: bool = False):
+    return call("crm", "list_contacts", company_id, {"include_inactive": include_inactive})
+
+
+def create_contact(data: dict):
+    return call("crm", "create_contact", data)
+
+
+def update_contact(contact_id: int, changes: dict):
+    return call("crm", "update_contact", contact_id, changes)
+
+
+def set_contact_active(contact_id: int, active: bool):
+    return call("crm", "set_contact_active", contact_id, active)
+
+
+def list_projects(company_id: int):
+    return call("crm", "list_projects", company_id)
+
+
+def create_project(data: dict):
+    return call("crm", "create_project", data)
+
+
+def update_project(project_id: int, changes: dict):
+    return call("crm", "update_project", project_id, changes)
+
+
+def list_agreements(company_id: int):
+    return call("crm", "list_agreements", company_id)
+
+
+def create_agreement(data: dict):
+    return call("crm", "create_agreement", data)
+
+
+def update_agreement(agreement_id: int, changes: dict):
+    return call("crm", "update_agreement", agreement_id, changes)
+
+
+def list_tasks(company_id: int, include_done: bool = True):
+    return call("crm", "list_tasks", company_id, {"include_done": include_done})
+
+
+def create_task(data: dict):
+    return call("crm", "create_task", data)
+
+
+def update_task(task_id: int, changes: dict):
+    return call("crm", "update_task", task_id, changes)
+
+
+def set_task_done(task_id: int, done: bool):
+    return call("crm", "set_task_done", task_id, done)
+
+
+def list_meetings(company_id: int):
+    return call("crm", "list_meetings", company_id)
+
+
+def create_meeting(data: dict):
+    return call("crm", "create_meeting", data)
+
+
+def get_meeting_ics(meeting_id: int):
+    return call("crm", "get_meeting_ics", meeting_id)
+
+
+def list_activities(company_id: int, limit: int = 50):
+    return call("crm", "list_activities", company_id, {"limit": limit})
+
+
+def log_activity(data: dict):
+    return call("crm", "log_activity", data)
+
+
+def list_invoices(company_id: int):
+    return call("crm", "list_invoices", company_id)

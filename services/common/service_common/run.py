@@ -13,6 +13,7 @@ import importlib
 import logging
 import sys
 import warnings
+import zlib
 
 
 def quiet_eventlet_warning() -> None:
@@ -28,16 +29,29 @@ def quiet_eventlet_warning() -> None:
 
 def prepare(module_name: str) -> None:
     """Migrate and bootstrap the service defined in ``module_name``."""
-    from .db import database_url
+    from .db import database_url, is_sqlite, make_engine
     from .migrate import upgrade
 
     module = importlib.import_module(module_name)
     name, prefix = module.DATABASE
     url = database_url(name, prefix)
-    upgrade(module.MIGRATIONS, url)
     boot = getattr(module, "bootstrap", None)
-    if boot is not None:
-        boot(url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as lock:
+            # Several instances may start at once: one migrates and bootstraps, the others wait.
+            key = zlib.crc32(f"prepare:{module.MIGRATIONS}".encode())
+            if not is_sqlite(engine):
+                lock.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+            try:
+                upgrade(module.MIGRATIONS, url)
+                if boot is not None:
+                    boot(url)
+            finally:
+                if not is_sqlite(engine):
+                    lock.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:

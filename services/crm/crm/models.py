@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from datetime import date
+
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Folded search words sort bytewise on PostgreSQL so prefix ranges use the index.
@@ -63,10 +66,23 @@ class LoginAttempt(Base):
 
 
 class Company(Base):
+    """A company in the tenant's book. ``active_projects``, ``unresolved_tasks`` and
+    ``unsigned_agreements`` are exact counters kept by :mod:`crm.counters` in the
+    same transaction as every change of the rows they count."""
+
     __tablename__ = "companies"
     __table_args__ = (
         Index("ix_companies_tenant_sort", "tenant_id", "sort_name", "id"),
         Index("uq_companies_tenant_org", "tenant_id", "country", "org_number", unique=True),
+        Index("ix_companies_tenant_orgnr", "tenant_id", "org_number", "id"),
+        Index("ix_companies_tenant_rel", "tenant_id", "relationship", "sort_name", "id"),
+        Index("ix_companies_tenant_country", "tenant_id", "country", "sort_name", "id"),
+        Index("ix_companies_tenant_city", "tenant_id", "city", "sort_name", "id"),
+        Index("ix_companies_tenant_region", "tenant_id", "region", "sort_name", "id"),
+        Index("ix_companies_tenant_industry", "tenant_id", "industry_code"),
+        Index("ix_companies_tenant_dept", "tenant_id", "department_id"),
+        Index("ix_companies_tenant_parent", "tenant_id", "parent_id"),
+        Index("ix_companies_tenant_created", "tenant_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +96,30 @@ class Company(Base):
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    # issue 3: the card
+    legal_form: Mapped[str | None] = mapped_column(String(40))
+    industry_code: Mapped[str | None] = mapped_column(String(12))
+    industry_text: Mapped[str | None] = mapped_column(String(200))
+    industry_words: Mapped[str | None] = mapped_column(String(220))  # " folded words " of industry_text
+    employees: Mapped[int | None] = mapped_column(Integer)
+    website: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    region: Mapped[str | None] = mapped_column(String(120))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    invoice_type: Mapped[str] = mapped_column(String(20), default="email_pdf", server_default="email_pdf")
+    invoice_email: Mapped[str | None] = mapped_column(String(320))
+    credit_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    logo_version: Mapped[int | None] = mapped_column(Integer)
+    active_projects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unresolved_tasks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unsigned_agreements: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# Counter sorts are mostly descending ("most active projects first", ties by name).
+for _column, _name in (("active_projects", "projects"), ("unresolved_tasks", "tasks"), ("unsigned_agreements", "agreements")):
+    Index(f"ix_companies_tenant_{_name}", Company.tenant_id, getattr(Company, _column).desc(), Company.sort_name, Company.id)
 
 
 class CompanyWord(Base):
@@ -91,3 +131,272 @@ class CompanyWord(Base):
     tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     word: Mapped[str] = mapped_column(WordType, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+
+
+def _tenant() -> Mapped[int]:
+    return mapped_column(ForeignKey("tenants.id"))
+
+
+def _company() -> Mapped[int]:
+    return mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CompanyOwner(Base):
+    __tablename__ = "company_owners"
+    __table_args__ = (Index("ix_company_owners_user", "tenant_id", "user_id", "company_id"),)
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+
+
+class CompanyAddress(Base):
+    __tablename__ = "company_addresses"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # visiting | postal | billing
+    tenant_id: Mapped[int] = _tenant()
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(2))
+
+
+class CompanyLogo(Base):
+    """Logo bytes, kept apart from ``companies`` so lists never load them."""
+
+    __tablename__ = "company_logos"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = _created()
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("tenant_id", "folded", name="uq_tags_tenant_folded"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    name: Mapped[str] = mapped_column(String(50))
+    folded: Mapped[str] = mapped_column(String(50))
+
+
+class CompanyTag(Base):
+    __tablename__ = "company_tags"
+    __table_args__ = (Index("ix_company_tags_tag", "tenant_id", "tag_id", "company_id"),)
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+
+
+class Attribute(Base):
+    """A tenant-defined company attribute. ``options`` is a JSON list (dropdown, multi)."""
+
+    __tablename__ = "attributes"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_attributes_tenant_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    name: Mapped[str] = mapped_column(String(80))
+    type: Mapped[str] = mapped_column(String(10))
+    options: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class CompanyAttributeValue(Base):
+    """One row per value: bool "true"/"false", stars "1".."5", text, dropdown
+    option, or one row per selected option of a multi attribute."""
+
+    __tablename__ = "company_attribute_values"
+    __table_args__ = (Index("ix_attr_values_filter", "tenant_id", "attribute_id", "value", "company_id"),)
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    attribute_id: Mapped[int] = mapped_column(ForeignKey("attributes.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_company", "tenant_id", "company_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_company", "tenant_id", "company_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = _created()
+
+
+class Agreement(Base):
+    __tablename__ = "agreements"
+    __table_args__ = (Index("ix_agreements_company", "tenant_id", "company_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created()
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_company", "tenant_id", "company_id", "done"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    title: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created()
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_company", "tenant_id", "company_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    place: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    follow_up_task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _created()
+
+
+class MeetingAttendee(Base):
+    """A coworker (user_id) or a contact person (contact_id) at a meeting."""
+
+    __tablename__ = "meeting_attendees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_company", "tenant_id", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+
+class Invoice(Base):
+    """Invoices and credit notes as the invoicing system reports them. Amounts in
+    minor units (øre, öre, pence); a credit note's amount is negative."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "invoice_number", name="uq_invoices_tenant_number"),
+        Index("ix_invoices_company", "tenant_id", "company_id", "issued_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    invoice_number: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(12))  # invoice | credit_note
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    created_at: Mapped[datetime] = _created()
+
+
+class CompanyInvoiceTotal(Base):
+    """Invoiced per company and calendar year (credit notes subtracted), kept in the
+    same transaction as each invoice; the overview joins the current year."""
+
+    __tablename__ = "company_invoice_totals"
+    __table_args__ = (Index("ix_invoice_totals_year", "tenant_id", "year", "amount_minor", "company_id"),)
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SavedView(Base):
+    __tablename__ = "saved_views"
+    __table_args__ = (Index("ix_saved_views_tenant", "tenant_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(String(2000))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class ChangeLog(Base):
+    """Field-level history: who changed which field of what, from what to what."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_company", "tenant_id", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant()
+    company_id: Mapped[int] = _company()
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(80))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -2,25 +2,104 @@
 what it returns. Only JSON-safe dicts cross RPC."""
 from __future__ import annotations
 
-from typing import Literal
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from service_common.validation import Schema
+from service_common.errors import ValidationError
+from service_common.validation import Schema, validate
 
-from . import orgnr
+from . import checks, orgnr
 
+M = TypeVar("M")
 RELATIONSHIPS = ("prospect", "customer", "suspect", "supplier", "partner", "former_customer")
 Relationship = Literal["prospect", "customer", "suspect", "supplier", "partner", "former_customer"]
 Country = Literal["NO", "SE", "DK", "GB"]
+ProjectType = Literal["staffing", "recruitment", "recruitment_staffing", "consulting", "other"]
+ProjectStatus = Literal["request", "not_started", "active", "active_urgent", "solved_ended", "solved_ongoing"]
+ACTIVE_PROJECT = ("active", "active_urgent")
+AgreementStatus = Literal["draft", "sent", "signed"]
+UNSIGNED_AGREEMENT = ("draft", "sent")
+AgreementKind = Literal["cooperation", "price", "framework", "other"]
+InvoiceType = Literal["email_link", "email_pdf", "paper"]
+ActivityKind = Literal["call", "visit", "sales_meeting", "follow_up", "email", "note"]
+AttributeType = Literal["bool", "stars", "text", "dropdown", "multi"]
+Priority = Literal["low", "normal", "high"]
+AddressKind = Literal["visiting", "postal", "billing"]
+SORTS = ("name", "org_number", "city", "relationship", "active_projects", "unresolved_tasks", "unsigned_agreements",
+         "invoiced_this_year", "created_at")
+Sort = Literal[tuple(SORTS) + tuple("-" + s for s in SORTS)]  # type: ignore[valid-type]
+Text = str | None
 
 
-class CompanyIn(Schema):
+def _blank(value):
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _email(value):
+    if value in (None, ""):
+        return None
+    try:
+        return checks.email(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class AddressIn(Schema):
+    street: Text = Field(default=None, max_length=200)
+    postcode: Text = Field(default=None, max_length=20)
+    city: Text = Field(default=None, max_length=120)
+    region: Text = Field(default=None, max_length=120)
+    country: Country | None = None
+
+    _blanks = field_validator("*", mode="before")(classmethod(lambda cls, v: _blank(v)))
+
+
+class AddressesIn(Schema):
+    visiting: AddressIn | None = None
+    postal: AddressIn | None = None
+    billing: AddressIn | None = None
+
+
+class StartProjectIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    type: ProjectType = "staffing"
+
+
+class _CompanyFields(Schema):
+    """Fields shared by create and update; org number and phone are checked
+    against the company's country in the logic (the country may not change)."""
+
+    legal_form: Text = Field(default=None, max_length=40)
+    industry_code: Text = Field(default=None, max_length=12, pattern=r"^[0-9][0-9.]*$")
+    industry_text: Text = Field(default=None, max_length=200)
+    employees: int | None = Field(default=None, ge=0, le=10_000_000)
+    website: Text = Field(default=None, max_length=200)
+    phone: Text = Field(default=None, max_length=40)
+    email: Text = Field(default=None, max_length=320)
+    parent_id: int | None = None
+    owner_ids: list[int] | None = Field(default=None, max_length=50)
+    department_id: int | None = None
+
+    _blanks = field_validator("legal_form", "industry_code", "industry_text", "website", "phone", "email",
+                              mode="before")(classmethod(lambda cls, v: _blank(v)))
+    _emails = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+
+
+class CompanyIn(_CompanyFields):
     name: str = Field(min_length=1, max_length=200)
     country: Country = "NO"
     org_number: str | None = Field(default=None, max_length=32)
     city: str | None = Field(default=None, max_length=120)
     relationship: Relationship = "prospect"
+    region: Text = Field(default=None, max_length=120)
+    addresses: AddressesIn | None = None
+    start_project: StartProjectIn | None = None
 
     @field_validator("org_number")
     @classmethod
@@ -32,10 +111,338 @@ class CompanyIn(Schema):
             return value
         return orgnr.normalise(country, value)
 
-    @field_validator("city")
+    @field_validator("city", "region")
     @classmethod
     def _blank_none(cls, value):
         return value or None
+
+
+class CompanyChanges(_CompanyFields):
+    """update_company: any subset; only the keys sent are changed."""
+
+    name: str = Field(default=None, min_length=1, max_length=200)
+    org_number: Text = Field(default=None, max_length=32)
+    country: Country = None
+    relationship: Relationship = None
+    city: Text = Field(default=None, max_length=120)
+    region: Text = Field(default=None, max_length=120)
+
+    @model_validator(mode="after")
+    def _not_null(self):
+        for name in ("name", "country", "relationship"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be empty")
+        return self
+
+
+def _listify(value):
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if v not in (None, "")]
+    return [value]
+
+
+class OverviewQuery(Schema):
+    q: str = Field(default="", max_length=100)
+    relationship: list[Relationship] = []
+    country: list[Country] = []
+    region: list[str] = []
+    city: list[str] = []
+    industry: list[str] = []
+    owner: list[int | Literal["mine"]] = []
+    department: list[int] = []
+    tag: list[str] = []
+    attr: dict[str, Any] = {}
+    has_unresolved_tasks: bool | None = None
+    has_unsigned_agreements: bool | None = None
+    sort: Sort = "name"
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    per_page: int = Field(default=50, ge=1, le=200)
+    facets: bool = False
+
+    _lists = field_validator("relationship", "country", "region", "city", "industry", "owner", "department", "tag",
+                             mode="before")(classmethod(lambda cls, v: _listify(v)))
+
+    @field_validator("region", "city", "industry", "tag")
+    @classmethod
+    def _short(cls, values):
+        if len(values) > 50 or any(len(str(v)) > 200 for v in values):
+            raise ValueError("too many or too long values")
+        return values
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _q(cls, value):
+        return "" if value is None else value
+
+
+class ViewIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    query: str = Field(default="", max_length=2000)
+    shared: bool = False
+
+
+class InvoiceSettingsIn(Schema):
+    type: InvoiceType
+    email: Text = Field(default=None, max_length=320)
+    credit_days: int = Field(default=14, ge=0, le=365)
+
+    _blanks = field_validator("email", mode="before")(classmethod(lambda cls, v: _blank(v)))
+    _emails = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+
+    @model_validator(mode="after")
+    def _email_needed(self):
+        if self.type in ("email_link", "email_pdf") and not self.email:
+            raise ValueError("email: an e-mail address is needed for invoices sent by e-mail")
+        return self
+
+
+class CopyAddressIn(Schema):
+    from_: Literal["postal", "visiting"] = Field(alias="from")
+    to: Literal["billing", "postal"]
+
+    @model_validator(mode="after")
+    def _different(self):
+        if self.from_ == self.to:
+            raise ValueError("to: copy to a different address")
+        return self
+
+
+class LogoIn(Schema):
+    content_type: Literal["image/png", "image/jpeg", "image/webp"]
+    data: str = Field(min_length=1, max_length=1_500_000)
+
+
+class TagsQuery(Schema):
+    prefix: str = Field(default="", max_length=50)
+    limit: int = Field(default=20, ge=1, le=200)
+
+
+class TagsIn(Schema):
+    tags: list[str] = Field(default=[], max_length=50)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, values):
+        out, seen = [], set()
+        for v in values:
+            name = " ".join(str(v).split())
+            if not name or len(name) > 50:
+                raise ValueError("a tag has 1 to 50 characters")
+            key = name.casefold()
+            if key not in seen:
+                seen.add(key)
+                out.append(name)
+        return out
+
+
+class AttributeIn(Schema):
+    name: str = Field(min_length=1, max_length=80)
+    type: AttributeType
+    options: list[str] = Field(default=[], max_length=100)
+
+    @model_validator(mode="after")
+    def _options(self):
+        options = [" ".join(o.split()) for o in self.options]
+        if self.type in ("dropdown", "multi"):
+            if not options or any(not o or len(o) > 100 for o in options) or len(set(options)) != len(options):
+                raise ValueError("options: give distinct options of 1 to 100 characters")
+        elif options:
+            raise ValueError(f"options: a {self.type} attribute has no options")
+        self.options = options
+        return self
+
+
+class TimelineQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    before: datetime | None = None
+
+
+class ContactListQuery(Schema):
+    include_inactive: bool = False
+
+
+class TaskListQuery(Schema):
+    include_done: bool = True
+
+
+class ActivityListQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class ContactChanges(Schema):
+    first_name: str = Field(default=None, min_length=1, max_length=100)
+    last_name: str = Field(default=None, max_length=100)
+    title: Text = Field(default=None, max_length=120)
+    email: Text = Field(default=None, max_length=320)
+    phone: Text = Field(default=None, max_length=40)
+    notes: Text = Field(default=None, max_length=10_000)
+
+    _blanks = field_validator("title", "email", "phone", "notes", mode="before")(classmethod(lambda cls, v: _blank(v)))
+    _emails = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+
+    @model_validator(mode="after")
+    def _not_null(self):
+        if "first_name" in self.model_fields_set and self.first_name is None:
+            raise ValueError("first_name cannot be empty")
+        if "last_name" in self.model_fields_set and self.last_name is None:
+            self.last_name = ""
+        return self
+
+
+class ContactIn(ContactChanges):
+    company_id: int
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(default="", max_length=100)
+
+
+class ProjectChanges(Schema):
+    name: str = Field(default=None, min_length=1, max_length=200)
+    type: ProjectType = None
+    status: ProjectStatus = None
+    start_date: date | None = None
+    end_date: date | None = None
+    owner_id: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name in ("name", "type", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be empty")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date: the end date is before the start date")
+        return self
+
+
+class ProjectIn(ProjectChanges):
+    company_id: int
+    name: str = Field(min_length=1, max_length=200)
+    type: ProjectType = "staffing"
+    status: ProjectStatus = "request"
+
+
+class AgreementChanges(Schema):
+    project_id: int | None = None
+    title: str = Field(default=None, min_length=1, max_length=200)
+    kind: AgreementKind = None
+    status: AgreementStatus = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name in ("title", "kind", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be empty")
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to: the end of validity is before its start")
+        return self
+
+
+class AgreementIn(AgreementChanges):
+    company_id: int
+    title: str = Field(min_length=1, max_length=200)
+    kind: AgreementKind = "cooperation"
+    status: AgreementStatus = "draft"
+
+
+class TaskChanges(Schema):
+    title: str = Field(default=None, min_length=1, max_length=200)
+    due_date: date | None = None
+    assignee_id: int | None = None
+    priority: Priority = None
+    contact_id: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name in ("title", "priority"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be empty")
+        return self
+
+
+class TaskIn(TaskChanges):
+    company_id: int
+    title: str = Field(min_length=1, max_length=200)
+    priority: Priority = "normal"
+
+
+class FollowUpIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    due_date: date | None = None
+    assignee_id: int | None = None
+
+
+class MeetingIn(Schema):
+    company_id: int
+    title: str = Field(min_length=1, max_length=200)
+    starts_at: datetime
+    duration_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    place: Text = Field(default=None, max_length=200)
+    user_ids: list[int] = Field(default=[], max_length=50)
+    contact_ids: list[int] = Field(default=[], max_length=50)
+    notes: Text = Field(default=None, max_length=10_000)
+    follow_up: FollowUpIn | None = None
+
+
+class ActivityIn(Schema):
+    company_id: int
+    kind: ActivityKind
+    at: datetime | None = None
+    user_id: int | None = None
+    contact_id: int | None = None
+    text: Text = Field(default=None, max_length=10_000)
+
+
+Money = Decimal
+
+
+def _money(value):
+    if value is None:
+        return None
+    if value <= 0:
+        raise ValueError("the amount must be more than 0")
+    if value.as_tuple().exponent < -2:
+        raise ValueError("at most 2 decimals")
+    if value >= Decimal("1e12"):
+        raise ValueError("the amount is too large")
+    return value
+
+
+class InvoiceIn(Schema):
+    invoice_number: str = Field(min_length=1, max_length=40)
+    company_id: int | None = None
+    country: Country | None = None
+    org_number: Text = Field(default=None, max_length=32)
+    issued_on: date
+    due_on: date | None = None
+    amount: Decimal
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    _amount = field_validator("amount")(classmethod(lambda cls, v: _money(v)))
+
+    @model_validator(mode="after")
+    def _who(self):
+        if self.company_id is None and not (self.country and self.org_number):
+            raise ValueError("company_id: give company_id, or country and org_number")
+        if self.company_id is None:
+            try:
+                self.org_number = orgnr.normalise(self.country, self.org_number)
+            except ValueError as exc:
+                raise ValueError(f"org_number: {exc}") from None
+        if self.due_on and self.due_on < self.issued_on:
+            raise ValueError("due_on: the due date is before the issue date")
+        return self
+
+
+class CreditIn(Schema):
+    invoice_number: str = Field(min_length=1, max_length=40)
+    credit_note_number: str = Field(min_length=1, max_length=40)
+    amount: Decimal | None = None
+    issued_on: date
+
+    _amount = field_validator("amount")(classmethod(lambda cls, v: _money(v)))
 
 
 class CompanySearch(Schema):
@@ -88,3 +495,20 @@ def dump_user(u) -> dict:
 
 def dump_department(d) -> dict:
     return {"id": d.id, "name": d.name}
+
+
+_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_.]*): (.*)$")
+
+
+def check(model: type[M], data) -> M:
+    """``validate`` that also names the field of errors raised by whole-model
+    checks ("email: ..." instead of "__root__")."""
+    try:
+        return validate(model, data)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors:
+            match = _FIELD_PREFIX.match(err["message"]) if err["field"] in ("__root__", None) else None
+            errors.append({"field": match.group(1), "message": match.group(2)} if match else err)
+        first = errors[0] if errors else {"field": exc.field, "message": exc.message}
+        raise ValidationError(f"{first['field']}: {first['message']}", field=first["field"], errors=errors) from None

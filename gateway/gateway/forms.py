@@ -1,0 +1,139 @@
+"""Reading and checking submitted forms. Every check here is repeated by the
+service; the gateway checks first so the user gets inline errors at once and
+nothing they typed is lost. Plain logic over a MultiDict."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class Form:
+    """Collects cleaned values and field errors from one submitted form."""
+
+    def __init__(self, source):
+        self.source = source
+        self.errors: dict[str, str] = {}
+
+    def raw(self, name: str) -> str:
+        return (self.source.get(name) or "").strip()
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def text(self, name: str, *, required: bool = False, max_len: int = 200, label: str = "This field"):
+        value = self.raw(name)
+        if required and not value:
+            self.error(name, f"{label} is required.")
+        elif len(value) > max_len:
+            self.error(name, f"At most {max_len} characters.")
+        return value or None
+
+    def choice(self, name: str, allowed, *, required: bool = True, default=None):
+        value = self.raw(name) or default
+        if value is None or value == "":
+            if required:
+                self.error(name, "Choose one.")
+            return None
+        if value not in allowed:
+            self.error(name, "Choose one of the options.")
+            return None
+        return value
+
+    def integer(self, name: str, *, min_value: int | None = None, max_value: int | None = None, required: bool = False):
+        value = self.raw(name)
+        if not value:
+            if required:
+                self.error(name, "Enter a number.")
+            return None
+        if not re.fullmatch(r"-?\d{1,12}", value):
+            self.error(name, "Enter a whole number.")
+            return None
+        n = int(value)
+        if min_value is not None and n < min_value or max_value is not None and n > max_value:
+            self.error(name, f"Enter a number from {min_value} to {max_value}." if max_value is not None
+                       else f"Enter a number of at least {min_value}.")
+            return None
+        return n
+
+    def ids(self, name: str) -> list[int]:
+        return [int(v) for v in self.source.getlist(name) if str(v).isdigit()]
+
+    def email(self, name: str, *, required: bool = False):
+        value = self.raw(name)
+        if not value:
+            if required:
+                self.error(name, "An e-mail address is required.")
+            return None
+        if len(value) > 254 or not EMAIL.match(value):
+            self.error(name, "Enter a valid e-mail address, like name@example.com.")
+        return value
+
+    def url(self, name: str):
+        value = self.raw(name)
+        if not value:
+            return None
+        if not re.match(r"^https?://", value, re.I):
+            value = "https://" + value
+        if len(value) > 300 or not re.match(r"^https?://[^\s/$.?#][^\s<>\"]*$", value, re.I):
+            self.error(name, "Enter a web address, like www.example.com.")
+        return value
+
+    def date(self, name: str, *, required: bool = False):
+        value = self.raw(name)
+        if not value:
+            if required:
+                self.error(name, "Choose a date.")
+            return None
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            self.error(name, "Enter a date as YYYY-MM-DD.")
+            return None
+
+    def datetime(self, name: str, tz: str, *, required: bool = False):
+        """<input type=datetime-local> in the tenant's time zone -> ISO 8601 with offset."""
+        value = self.raw(name)
+        if not value:
+            if required:
+                self.error(name, "Choose a date and time.")
+            return None
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            self.error(name, "Enter a date and time.")
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=ZoneInfo(tz))
+        return dt.isoformat(timespec="minutes")
+
+    def flag(self, name: str) -> bool:
+        return self.raw(name) in ("1", "on", "true", "yes")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def multidict(record: dict | None = None, **extra):
+    """A record's values as a MultiDict of strings, the shape a submitted form has,
+    so one template renders both a fresh form and a re-rendered one."""
+    from werkzeug.datastructures import MultiDict
+
+    out = MultiDict()
+    for key, value in {**(record or {}), **extra}.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                out.add(key, str(item["id"]) if isinstance(item, dict) and "id" in item else str(item))
+        elif isinstance(value, bool):
+            out.add(key, "1" if value else "")
+        elif isinstance(value, dict):
+            if "id" in value:
+                out.add(key, str(value["id"]))
+        else:
+            out.add(key, str(value))
+    return out

@@ -1,0 +1,177 @@
+"""`make bench`: the suite's speed, measured through the real stack.
+
+Generates (once, cached under var/bench/) a dataset of BENCH_COMPANIES
+companies (default 100,000) with contacts, projects, tasks, agreements and
+invoices in the crm's SQLite database, starts every line of deploy/Procfile
+against it on its own RabbitMQ vhost, measures each operation and writes
+var/bench/results.json: a list of {"name", "n", "p50_ms", "p95_ms", "p99_ms", "rps"}.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.conftest import Suite
+from tests.run_all import ensure_rabbitmq, fresh_vhost
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "var" / "bench"
+TARGETS = {  # name -> (p50 target, p95 target) in ms; None = no target
+    "rpc_roundtrip": (1.5, 3.0),
+    "live_search": (None, 30.0),
+    "overview": (None, 100.0),
+    "overview_deep": (None, 150.0),
+    "company_card": (None, 80.0),
+    "registry_typeahead_gateway": (None, 80.0),
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1)))))
+    return ordered[k]
+
+
+def summarise(name: str, samples: list[float], elapsed: float) -> dict:
+    return {"name": name, "n": len(samples), "p50_ms": round(percentile(samples, 50), 3),
+            "p95_ms": round(percentile(samples, 95), 3), "p99_ms": round(percentile(samples, 99), 3),
+            "rps": round(len(samples) / elapsed, 1) if elapsed else None}
+
+
+def timed(fn, args_list) -> dict:
+    samples = []
+    start = time.perf_counter()
+    for args in args_list:
+        t = time.perf_counter()
+        fn(*args)
+        samples.append((time.perf_counter() - t) * 1000)
+    return samples, time.perf_counter() - start
+
+
+def prepare_dataset(suite: Suite, companies: int) -> Path:
+    """Migrate + bootstrap the crm database, then load the dataset; cached by size."""
+    data = Path(suite.env["CRM_DATA_DIR"])
+    marker = data / f"bench-{companies}.done"
+    if marker.exists():
+        return data
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    print(f"[bench] generating {companies:,} companies (cached for later runs) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "service_common.run", "crm.service", "--config", "services/crm/config.yml",
+                    "--migrate-only"], cwd=ROOT, env=suite.env, check=True)
+    from sqlalchemy.orm import Session
+
+    from crm import demo
+    from service_common.db import make_engine
+
+    engine = make_engine(f"sqlite:///{data / 'crm.sqlite3'}", pool_size=1)
+    start = time.perf_counter()
+    with Session(engine) as session:
+        loader = getattr(demo, "load_full", None) or demo.load
+        loader(session, 1, companies, seed=7)
+    engine.dispose()
+    print(f"[bench] dataset loaded in {time.perf_counter() - start:.0f} s", flush=True)
+    marker.write_text(str(companies))
+    return data
+
+
+def queries(rng: random.Random) -> list[str]:
+    from crm.demo import COUNTRY
+
+    words = [w for spec in COUNTRY.values() for key in ("stems", "trades", "cities") for w in spec[key]]
+    out = []
+    for _ in range(400):
+        w = rng.choice(words)
+        out.append(w[: rng.randint(2, min(6, len(w)))].lower())
+        if rng.random() < 0.2:
+            out[-1] += " " + rng.choice(words)[:3].lower()
+    return out
+
+
+def main() -> int:
+    companies = int(os.environ.get("BENCH_COMPANIES", "100000"))
+    amqp, can_manage = ensure_rabbitmq()
+    OUT.mkdir(parents=True, exist_ok=True)
+    suite = Suite(OUT)
+    suite.env.update({"AMQP_URI": fresh_vhost(amqp, "crm_bench", can_manage), "CRM_DEMO": "0",
+                      "CRM_DATA_DIR": str(OUT / "data"), "GATEWAY_WORKERS": "2"})
+    prepare_dataset(suite, companies)
+    from tests.conftest import procfile
+
+    for name in procfile():
+        suite.start(name)
+    results = []
+    try:
+        suite.wait_healthy(600)
+        rng = random.Random(3)
+        from gateway.rpc.transport import RpcTransport
+
+        transport = RpcTransport(suite.env["AMQP_URI"])
+        for _ in range(200):
+            transport.call("crm", "health")
+        samples, elapsed = timed(lambda: transport.call("crm", "health"), [()] * 3000)
+        results.append(summarise("rpc_roundtrip", samples, elapsed))
+
+        http = suite.login()
+        hx = {"HX-Request": "true"}
+
+        def get(path, params=None):
+            r = http.get(suite.url + path, params=params, headers=hx)
+            assert r.status_code == 200, (path, params, r.status_code, r.text[:300])
+
+        qs = queries(rng)
+        for q in qs[:50]:
+            get("/companies", {"q": q})
+        samples, elapsed = timed(get, [("/companies", {"q": q}) for q in qs])
+        results.append(summarise("live_search", samples, elapsed))
+
+        overview = {"relationship": "customer", "sort": "-active_projects"}
+        probe = http.get(suite.url + "/companies", params=overview, headers=hx)
+        if probe.status_code == 200 and "sort" in probe.text:
+            samples, elapsed = timed(get, [("/companies", overview)] * 300)
+            results.append(summarise("overview", samples, elapsed))
+            deep = {**overview, "relationship": ["customer", "prospect", "suspect", "supplier", "partner", "former_customer"], "page": "2000"}
+            samples, elapsed = timed(get, [("/companies", deep)] * 200)
+            results.append(summarise("overview_deep", samples, elapsed))
+            ids = [rng.randint(1, companies) for _ in range(300)]
+            samples, elapsed = timed(lambda i: http.get(f"{suite.url}/companies/{i}"), [(i,) for i in ids])
+            results.append(summarise("company_card", samples, elapsed))
+        try:
+            from registry_lookup import bench as registry_bench  # the service-level registry benchmarks
+
+            entities = int(os.environ.get("BENCH_REGISTRY_ENTITIES", "1000000"))
+            results.extend(registry_bench.run(entities=entities, queries=500))
+        except ImportError:
+            pass
+    finally:
+        for name in list(suite.procs):
+            suite.stop(name)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"\n{'operation':<30}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'rps':>10}   target")
+    failed = False
+    for r in results:
+        target = TARGETS.get(r["name"])
+        verdict = ""
+        if target:
+            ok = (target[0] is None or r["p50_ms"] <= target[0]) and (target[1] is None or r["p95_ms"] <= target[1])
+            failed |= not ok
+            verdict = ("ok " if ok else "MISSED ") + " ".join(
+                f"{k}≤{v}" for k, v in (("p50", target[0]), ("p95", target[1])) if v is not None)
+        print(f"{r['name']:<30}{r['n']:>7}{r['p50_ms']:>10}{r['p95_ms']:>10}{r['p99_ms']:>10}{r['rps'] or '':>10}   {verdict}")
+    if failed:
+        print("\nSome targets were missed (see above).")
+    print(f"\nwritten: {OUT / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

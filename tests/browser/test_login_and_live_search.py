@@ -1,0 +1,72 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against the running suite."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, suite):
+    context = browser.new_context(base_url=suite.url)
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield pg
+    context.close()
+    assert errors == [], errors  # no JavaScript errors, no CSP violations
+
+
+def login(page):
+    page.goto("/companies")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/companies"))
+
+
+def test_log_in_and_search_live_with_history(page):
+    login(page)
+    rows = page.locator("#results tbody tr")
+    expect(rows.first).to_be_visible()
+    box = page.get_by_role("searchbox", name="Search companies")
+    box.press_sequentially("ostf", delay=40)
+    expect(page).to_have_url(re.compile(r"q=ostf"))
+    expect(rows.first).to_contain_text("Østfold")
+    for i in range(rows.count()):
+        expect(rows.nth(i)).to_contain_text("Østfold")
+    box.fill("")
+    box.press_sequentially("zzzzqqq", delay=20)
+    expect(page.locator("#results")).to_contain_text("No companies")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=ostf$"))
+    expect(rows.first).to_contain_text("Østfold")
+    page.reload()
+    expect(rows.first).to_contain_text("Østfold")
+
+
+def test_wrong_password_shows_a_message_where_the_user_typed(page):
+    page.goto("/login")
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    expect(page.locator("#login-error")).to_contain_text("Wrong e-mail or password")
+    expect(page.locator("input[name=email]")).to_have_value(ADMIN_EMAIL)

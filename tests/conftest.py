@@ -1,0 +1,137 @@
+"""Suite-level fixtures.
+
+Real: everything. ``suite`` starts every line of deploy/Procfile (the five
+services and the gateway under gunicorn, exactly what `make run` starts) on
+a free port, with its own data directory (SQLite per service) and its own
+RabbitMQ vhost (AMQP_URI from tests/run_all.py), then waits for /healthz.
+Nothing is faked; outside registries are served by the registry stand-ins.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "e2e-admin-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "deploy" / "Procfile").read_text().splitlines()
+    return dict(line.split(":", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+class Suite:
+    def __init__(self, tmp: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data = tmp
+        self.logs = tmp / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "CRM_DATA_DIR": str(tmp / "data"),
+            "AMQP_URI": os.environ.get("E2E_AMQP_URI") or os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+            "GATEWAY_PORT": str(self.port),
+            "GATEWAY_SECRET_KEY": "e2e-secret-key-not-for-production",
+            "GATEWAY_COOKIE_SECURE": "0",
+            "GATEWAY_WORKERS": "1",
+            "CRM_ADMIN_EMAIL": ADMIN_EMAIL,
+            "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "CRM_DEMO": "1",
+            "REGISTRY_DEV_ENTITIES": os.environ.get("REGISTRY_DEV_ENTITIES", "2000"),
+            "PYTHONUNBUFFERED": "1",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        for key in [k for k in self.env if k.endswith("_DATABASE_URL")]:
+            del self.env[key]  # embedded defaults: SQLite per service
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> None:
+        command = "exec " + procfile()[name].strip()
+        log = open(self.logs / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(
+            command, shell=True, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def stop(self, name: str, sig=signal.SIGTERM, wait: float = 20) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def health(self) -> dict | None:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=5).json()
+        except (requests.RequestException, ValueError):
+            return None
+
+    def wait_healthy(self, limit: float = 240) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            health = self.health()
+            if health and health.get("status") == "ok":
+                return
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited: {self.tail(name)}")
+            time.sleep(0.5)
+        raise RuntimeError(f"suite not healthy in {limit}s: {self.health()}\n" + "\n".join(self.tail(n) for n in self.procs))
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        path = self.logs / f"{name}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return f"--- {name} ---\n" + "\n".join(text.splitlines()[-lines:])
+
+    def login(self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> requests.Session:
+        s = requests.Session()
+        token = csrf_token(s.get(f"{self.url}/login").text)
+        r = s.post(f"{self.url}/login", data={"csrf_token": token, "email": email, "password": password},
+                   allow_redirects=False)
+        assert r.status_code == 303, r.text[:500]
+        s.headers["X-CSRFToken"] = csrf_token(s.get(f"{self.url}/companies").text)
+        return s
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory):
+    s = Suite(tmp_path_factory.mktemp("suite"))
+    for name in procfile():
+        s.start(name)
+    try:
+        s.wait_healthy()
+        yield s
+    finally:
+        for name in list(s.procs):
+            s.stop(name)
+
+
+@pytest.fixture
+def admin(suite) -> requests.Session:
+    return suite.login()
