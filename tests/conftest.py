@@ -55,6 +55,8 @@ class Suite:
             "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CRM_DEMO": "1",
             "REGISTRY_DEV_ENTITIES": os.environ.get("REGISTRY_DEV_ENTITIES", "2000"),
+            "REGISTRY_STANDINS_PORT": str(standins_port := free_port()),
+            "REGISTRY_STANDINS_URL": f"http://127.0.0.1:{standins_port}",
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }

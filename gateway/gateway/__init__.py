@@ -19,19 +19,26 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["rpc"] = app.config.get("RPC_TRANSPORT") or RpcTransport(app.config["AMQP_URI"])
 
-    from . import web
+    from . import formats, web
 
     web.init_app(app)
+    formats.init_app(app)
 
     from .auth import bp as auth_bp
     from .companies import bp as companies_bp
+    from .card import bp as card_bp
+    from .records import bp as records_bp
     from .admin import bp as admin_bp
     from .health import bp as health_bp
+    from .registry import bp as registry_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(companies_bp)
+    app.register_blueprint(card_bp)
+    app.register_blueprint(records_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(registry_bp)
 
     @app.get("/")
     def index():
@@ -52,4 +59,5 @@ def _test_defaults() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "PAGE_SIZE": 50,
+        "TIMEZONE": "Europe/Oslo",
     }

@@ -15,8 +15,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from werkzeug.datastructures import MultiDict
 
 from . import errors, images, records, rpc
-from .companies import (ADDRESS_FIELDS, ADDRESS_KINDS, COUNTRIES, PROJECT_TYPES, RELATIONSHIPS, read_address,
-                        read_company_fields)
+from .companies import ADDRESS_FIELDS, ADDRESS_KINDS, COUNTRIES, RELATIONSHIPS, read_address, read_company_fields
 from .forms import Form, multidict
 from .web import is_htmx, login_required
 
@@ -35,7 +34,7 @@ MAX_TAGS, MAX_TAG_LEN = 30, 40
 def _common() -> dict:
     return {"relationships": dict(RELATIONSHIPS), "countries": dict(COUNTRIES), "country_list": COUNTRIES,
             "relationship_list": RELATIONSHIPS, "invoice_types": INVOICE_TYPES, "address_kinds": ADDRESS_KINDS,
-            "address_fields": ADDRESS_FIELDS, "project_types": dict(PROJECT_TYPES)}
+            "address_fields": ADDRESS_FIELDS}
 
 
 # -- the page ------------------------------------------------------------------------
@@ -47,8 +46,8 @@ def show(company_id: int):
         return records.render_tab(company_id, tab, request.args)
     thunks, build = records.tab_calls(company_id, tab, request.args, have_company=True)
     company, *results = rpc.parallel(lambda: rpc.get_company(company_id), *thunks)
-    return render_template("companies/show.html", company=company, tab=tab,
-                           **build(results, company), **_common())
+    context = {**records.choices(), **_common(), **build(results, company), "company": company}
+    return render_template("companies/show.html", tab=tab, **context)
 
 
 @bp.get("/head")
@@ -304,6 +303,3 @@ def delete_logo(company_id: int):
 def logo_box(company_id: int):
     return _logo_box(rpc.get_company(company_id))
 
-
-def current_user_id() -> int | None:
-    return (g.user or {}).get("id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from . import errors, rpc
+from . import errors, registry_data, rpc
 from .forms import Form, multidict
 from .overview import State, page_window
 from .web import is_htmx, login_required
@@ -129,7 +129,7 @@ def index():
     context = dict(
         state=state, result=result, panel=panel, chips=_chips(state, panel), columns=COLUMNS,
         relationships=dict(RELATIONSHIPS), overview_url=overview_url, last_page=last,
-        pages=page_window(min(state.page, last), last), views=rest[0] if rest else None,
+        pages=page_window(min(state.page, last), last), views=_canonical_views(rest[0]) if rest else None,
         view_query=state.query_string(with_page=False), tenant_currency=(g.tenant or {}).get("currency"),
     )
     if is_htmx():
@@ -137,10 +137,16 @@ def index():
     return render_template("companies/index.html", **context)
 
 
+def _canonical_views(views: list[dict]) -> list[dict]:
+    """Views' query strings in our canonical form (so the current one can be recognised)."""
+    return [{**v, "query": State.from_query_string(v.get("query") or "").query_string(with_page=False)}
+            for v in views or []]
+
+
 # -- saved views -------------------------------------------------------------------
 def _views_box(status: int = 200, form: dict | None = None, field_errors: dict | None = None, query: str = ""):
     state = State.from_query_string(query)
-    return render_template("companies/_views.html", views=rpc.list_views(), form=form or {},
+    return render_template("companies/_views.html", views=_canonical_views(rpc.list_views()), form=form or {},
                            errors=field_errors or {}, view_query=state.query_string(with_page=False),
                            state=state, overview_url=overview_url), status
 
@@ -179,10 +185,14 @@ def delete_view(view_id: int):
 @bp.get("/tags")
 @login_required
 def tag_suggestions():
-    """<option>s for the tag input's datalist (autocomplete, tenant-wide)."""
-    prefix = (request.args.get("tag") or request.args.get("prefix") or "").strip()[:60]
+    """<option>s for the tag input's datalist (autocomplete, tenant-wide). The input may
+    hold several comma-separated tags: the last one is completed, the others kept."""
+    typed = (request.args.get("new_tags") or request.args.get("prefix") or "")[:300]
+    before, _, prefix = typed.rpartition(",")
+    before = f"{before.strip()}, " if before.strip() else ""
+    prefix = prefix.strip()[:60]
     tags = rpc.list_tags(prefix, 10) if prefix else []
-    return render_template("companies/_tag_options.html", tags=tags)
+    return render_template("companies/_tag_options.html", tags=tags, prefix_before=before)
 
 
 @bp.get("/picker")
@@ -235,40 +245,77 @@ def _new_form_options() -> dict:
     return {"users": [u for u in users if u.get("active", True)], "departments": departments}
 
 
+def new_form_defaults() -> MultiDict:
+    return multidict({"country": "NO", "relationship": "prospect", "owner_ids": [g.user["id"]],
+                      "department_id": g.user.get("department_id"), "start_project.type": "staffing"})
+
+
+def render_new_form(data: MultiDict, field_errors: dict | None = None, status: int = 200, **extra):
+    """The new-company form: the fragment for htmx, else the whole page (with the registry search).
+    ``extra``: ``notice`` ({"level", "text"}) shown above the fields, ``existing`` (the tenant's
+    company with this org number), ``subunits_error``; the form's sub-units come from ``data``."""
+    template = "companies/_form.html" if is_htmx() else "companies/new.html"
+    return render_template(template, data=data, errors=field_errors or {}, countries=COUNTRIES,
+                           relationships=RELATIONSHIPS, project_types=PROJECT_TYPES, address_kinds=ADDRESS_KINDS,
+                           subunits=registry_data.rows(data), **extra, **_new_form_options()), status
+
+
+def read_new_company(form: Form) -> dict:
+    payload = read_company_fields(form)
+    payload["city"] = form.text("city", max_len=120)
+    payload["owner_ids"] = form.ids("owner_ids")
+    payload["department_id"] = form.integer("department_id")
+    addresses = {kind: a for kind, _ in ADDRESS_KINDS if (a := read_address(form, f"addresses.{kind}"))}
+    if addresses:
+        payload["addresses"] = addresses
+    if form.flag("with_project"):
+        payload["start_project"] = {
+            "name": form.text("start_project.name", required=True, max_len=200, label="The project's name"),
+            "type": form.choice("start_project.type", dict(PROJECT_TYPES)),
+        }
+    return payload
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    data = multidict({"country": "NO", "relationship": "prospect", "owner_ids": [g.user["id"]],
-                      "department_id": g.user.get("department_id"), "start_project.type": "staffing"})
-    field_errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        data = MultiDict(request.form)
-        form = Form(request.form)
-        payload = read_company_fields(form)
-        payload["city"] = form.text("city", max_len=120)
-        payload["owner_ids"] = form.ids("owner_ids")
-        payload["department_id"] = form.integer("department_id")
-        addresses = {kind: a for kind, _ in ADDRESS_KINDS if (a := read_address(form, f"addresses.{kind}"))}
-        if addresses:
-            payload["addresses"] = addresses
-        if form.flag("with_project"):
-            payload["start_project"] = {
-                "name": form.text("start_project.name", required=True, max_len=200, label="The project's name"),
-                "type": form.choice("start_project.type", dict(PROJECT_TYPES)),
-            }
-        if form.ok:
-            try:
-                company = rpc.create_company(payload)
-            except errors.ValidationFailed as exc:
-                form.errors.update(exc.field_errors)
-            else:
-                target = url_for("card.show", company_id=company["id"])
-                if is_htmx():
-                    return "", 204, {"HX-Location": target}
-                return redirect(target, code=303)
-        field_errors, status = form.errors, 422
-    template = "companies/_form.html" if is_htmx() else "companies/new.html"
-    return render_template(template, data=data, errors=field_errors, countries=COUNTRIES,
-                           relationships=RELATIONSHIPS, project_types=PROJECT_TYPES,
-                           address_kinds=ADDRESS_KINDS, **_new_form_options()), status
+    """The new-company form. Its ticked sub-units (filled in from a national registry, see
+    registry.py) are created after the company, as its children; if some fail, the company
+    stays and the page says which did not make it (and offers to try them again)."""
+    if request.method == "GET":
+        return render_new_form(new_form_defaults())
+    form = Form(request.form)
+    payload = read_new_company(form)
+    units = registry_data.read_selected(request.form)
+    if form.ok:
+        try:
+            company = rpc.create_company(payload)
+        except errors.ValidationFailed as exc:
+            form.errors.update(exc.field_errors)
+        else:
+            failed = []
+            if units:
+                _created, failed = registry_data.create_children(company, units, payload)
+            if failed:
+                return render_children_result(company, units, failed, payload)
+            return to_card(company["id"])
+    return render_new_form(MultiDict(request.form), form.errors, 422)
+
+
+def to_card(company_id: int):
+    """After a create: the company's card, as a whole page. (HX-Redirect, not HX-Location: an htmx
+    GET of the card answers with the records tab only, which would replace the whole body.)"""
+    target = url_for("card.show", company_id=company_id)
+    if is_htmx():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
+
+
+def render_children_result(company: dict, units: list[dict], failed: list[dict], base: dict):
+    """The company exists but some sub-units could not be created: say which and why,
+    with a form that tries exactly those again."""
+    context = dict(company=company, tried=len(units), failed=failed, base=base,
+                   retry_fields=registry_data.retry_fields(failed, base))
+    if is_htmx():
+        return render_template("registry/_created.html", **context)
+    return render_template("registry/created.html", **context)

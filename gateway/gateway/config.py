@@ -28,6 +28,8 @@ def from_env() -> dict:
         "SECRET_KEY": secret,
         "AMQP_URI": os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
         "RPC_TIMEOUT": float(os.environ.get("GATEWAY_RPC_TIMEOUT", "1.8")),
+        # registry_lookup may ask a national registry's live API: allow it longer than the crm
+        "REGISTRY_RPC_TIMEOUT": float(os.environ.get("GATEWAY_REGISTRY_RPC_TIMEOUT", "4.0")),
         "SESSION_COOKIE_NAME": "crm_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -38,4 +40,5 @@ def from_env() -> dict:
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "PROXY_COUNT": int(os.environ.get("GATEWAY_PROXY_COUNT", "0")),
         "PAGE_SIZE": 50,
+        "TIMEZONE": os.environ.get("GATEWAY_TIMEZONE", "Europe/Oslo"),  # how times are shown and entered
     }

@@ -69,9 +69,23 @@ def datetime_input(value, tz: str = "Europe/Oslo") -> str:
     return dt.strftime("%Y-%m-%dT%H:%M") if dt else (value or "")
 
 
+def minutes(value) -> str:
+    """90 -> '1 h 30 min'."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return ""
+    h, m = divmod(n, 60)
+    return " ".join(p for p in (f"{h} h" if h else "", f"{m} min" if m else "") if p) or "0 min"
+
+
 def init_app(app) -> None:
     tz = lambda: app.config.get("TIMEZONE", "Europe/Oslo")  # noqa: E731
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["dt"] = lambda v: datetime_text(v, tz())
     app.jinja_env.filters["d"] = date_text
     app.jinja_env.filters["dt_input"] = lambda v: datetime_input(v, tz())
+    app.jinja_env.filters["minutes"] = minutes
+    # option lists for the form macros: [(value, text), ...]
+    app.jinja_env.filters["zip_with"] = lambda values, texts: list(zip(values, texts))
+    app.jinja_env.filters["zip_pairs"] = lambda values: [(v, v) for v in values or []]

@@ -63,8 +63,8 @@ def test_new_company_validates_inline_and_then_appears_in_search(suite, admin):
     good = admin.post(f"{suite.url}/companies/new", headers={"HX-Request": "true"},
                       data={"name": "Fjordkraft Bemanning AS", "country": "NO", "org_number": "914 778 271",
                             "city": "Bergen", "relationship": "customer"})
-    assert good.status_code == 204 and good.headers["HX-Location"].startswith("/companies/")
-    card = admin.get(suite.url + good.headers["HX-Location"])
+    assert good.status_code == 204 and good.headers["HX-Redirect"].startswith("/companies/")
+    card = admin.get(suite.url + good.headers["HX-Redirect"])
     assert "Fjordkraft Bemanning AS" in card.text and "914778271" in card.text
     found = admin.get(f"{suite.url}/companies", params={"q": "fjordkraft bem"}, headers={"HX-Request": "true"})
     assert "Fjordkraft Bemanning AS" in found.text

@@ -55,24 +55,35 @@ def parallel(*thunks: Callable[[], object], return_exceptions: bool = False) -> 
         return []
     if len(thunks) == 1 and not return_exceptions:
         return [thunks[0]()]
+    if g.get("in_fanout"):
+        # Already on a pool thread: waiting there for more pool work could starve the pool. Run inline.
+        outcomes = []
+        for thunk in thunks:
+            try:
+                outcomes.append((True, thunk()))
+            except errors.GatewayError as exc:
+                outcomes.append((False, exc))
+        return _results(outcomes, return_exceptions)
     app = current_app._get_current_object()
     user = getattr(g, "user", None)
     tenant = getattr(g, "tenant", None)
 
     def run(thunk):
         with app.app_context():
-            g.user, g.tenant = user, tenant
+            g.user, g.tenant, g.in_fanout = user, tenant, True
             try:
                 return True, thunk()
             except errors.GatewayError as exc:
                 return False, exc
 
-    outcomes = transport().fanout(run, thunks, workers=8)
-    if return_exceptions:
-        return [value for _, value in outcomes]
-    for ok, value in outcomes:
-        if not ok:
-            raise value
+    return _results(transport().fanout(run, thunks, workers=8), return_exceptions)
+
+
+def _results(outcomes: list, return_exceptions: bool) -> list:
+    if not return_exceptions:
+        for ok, value in outcomes:
+            if not ok:
+                raise value
     return [value for _, value in outcomes]
 
 
@@ -126,6 +137,34 @@ def create_company(data: dict):
 
 def get_company(company_id: int):
     return call("crm", "get_company", company_id)
+
+
+def find_companies_by_org_numbers(refs: list[dict]):
+    """refs: [{"country", "org_number"}] -> [{"country", "org_number", "id", "name"}], only those the tenant has."""
+    return call("crm", "find_companies_by_org_numbers", refs)
+
+
+# -- the national registries (registry_lookup) --------------------------------
+# The registries' live APIs can be slow: these calls get a longer timeout than the crm's.
+def _registry_timeout() -> float:
+    return current_app.config.get("REGISTRY_RPC_TIMEOUT") or max(current_app.config["RPC_TIMEOUT"], 4.0)
+
+
+def registry_search(q: str, countries: list[str], limit: int = 10):
+    """-> {"items": [{"country","org_number","name","city","status","legal_form"}], "failed_countries", "errors"}"""
+    return call("registry_lookup", "search", {"q": q, "countries": countries, "limit": limit},
+                timeout=_registry_timeout())
+
+
+def registry_get(country: str, org_number: str):
+    """-> one company's details (records.detail + kind, parent, source, refreshed_at, stale)."""
+    return call("registry_lookup", "get", {"country": country, "org_number": org_number}, timeout=_registry_timeout())
+
+
+def registry_subunits(country: str, org_number: str):
+    """-> {"items": [{"org_number","name","status","visiting_address","postal_address","industry","employees",...}]}"""
+    return call("registry_lookup", "subunits", {"country": country, "org_number": org_number},
+                timeout=_registry_timeout())
 
 
 # -- the overview ------------------------------------------------------------

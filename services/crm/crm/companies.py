@@ -12,9 +12,9 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import text
+from . import card, counters, history, orgnr, text
 from .exceptions import NotFound, ValidationError
-from .models import Company, CompanyWord
+from .models import Company, CompanyWord, Project
 from .schemas import CompanyIn, CompanySearch, dump_company
 
 MAX_QUERY_WORDS = 6
@@ -32,21 +32,41 @@ def index_words(session: Session, company: Company) -> None:
 
 
 def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyIn) -> dict:
+    """A new company with its owners, addresses and an optional start project,
+    all in one transaction. Returns the whole card."""
+    card.check_department(session, tenant_id, data.department_id)
+    if data.parent_id is not None:
+        card.check_parent(session, tenant_id, None, data.parent_id)
+    addresses = data.addresses.model_dump() if data.addresses else {}
+    visiting = addresses.get("visiting") or None
+    city = data.city or (visiting or {}).get("city")
+    region = data.region or (visiting or {}).get("region")
+    if visiting is None and (data.city or data.region):
+        addresses["visiting"] = {"city": data.city, "region": data.region, "country": data.country}
     company = Company(
         tenant_id=tenant_id,
         name=data.name,
         sort_name=text.sort_key(data.name),
         org_number=data.org_number,
         country=data.country,
-        city=data.city,
+        city=city,
+        region=region,
         relationship=data.relationship,
         created_by=user_id,
+        legal_form=data.legal_form,
+        industry_code=data.industry_code,
+        industry_text=data.industry_text,
+        industry_words=card.industry_words(data.industry_text),
+        employees=data.employees,
+        website=data.website,
+        phone=card.phone_for(data.phone, data.country),
+        email=data.email,
+        parent_id=data.parent_id,
+        department_id=data.department_id,
     )
     session.add(company)
     try:
         session.flush()
-        index_words(session, company)
-        session.commit()
     except IntegrityError:
         session.rollback()
         existing = find_by_org_number(session, tenant_id, data.country, data.org_number)
@@ -55,7 +75,23 @@ def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyI
             field="org_number",
             existing_id=existing["id"] if existing else None,
         ) from None
-    return dump_company(company)
+    index_words(session, company)
+    history.created(session, tenant_id, company.id, user_id, "company", company.id, company.name)
+    if data.owner_ids:
+        card.set_owners(session, company, data.owner_ids, user_id)
+    for kind in card.ADDRESS_KINDS:
+        if addresses.get(kind):
+            card.write_address(session, company, kind, addresses[kind], user_id)
+    company.city, company.region = city, region
+    if data.start_project is not None:
+        project = Project(tenant_id=tenant_id, company_id=company.id, name=data.start_project.name,
+                          type=data.start_project.type, status="request", owner_id=user_id)
+        session.add(project)
+        session.flush()
+        history.created(session, tenant_id, company.id, user_id, "project", project.id, project.name)
+        counters.refresh(session, company.id)
+    session.commit()
+    return card.dump(session, company)
 
 
 def find_by_org_number(session: Session, tenant_id: int, country: str, org_number: str | None) -> dict | None:
@@ -100,3 +136,25 @@ def search(session: Session, tenant_id: int, params: CompanySearch) -> dict:
     ).mappings()
     items = [{**row, "created_at": row["created_at"].isoformat() if row["created_at"] else None} for row in rows]
     return {"items": items, "total": total, "page": params.page, "per_page": params.per_page, "q": params.q}
+
+
+def find_by_org_numbers(session: Session, tenant_id: int, data) -> list[dict]:
+    """Which of these registry companies the tenant already has (one query)."""
+    wanted = {}
+    for ref in data.refs:
+        try:
+            wanted[(ref.country, orgnr.normalise(ref.country, ref.org_number))] = ref
+        except ValueError:
+            continue
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(Company.id, Company.name, Company.country, Company.org_number).where(
+            Company.tenant_id == tenant_id, Company.org_number.in_({org for _, org in wanted})
+        )
+    )
+    return [
+        {"country": r.country, "org_number": r.org_number, "id": r.id, "name": r.name}
+        for r in rows
+        if (r.country, r.org_number) in wanted
+    ]

@@ -81,7 +81,7 @@ class Company(Base):
         Index("ix_companies_tenant_region", "tenant_id", "region", "sort_name", "id"),
         Index("ix_companies_tenant_industry", "tenant_id", "industry_code"),
         Index("ix_companies_tenant_dept", "tenant_id", "department_id"),
-        Index("ix_companies_tenant_parent", "tenant_id", "parent_id"),
+        Index("ix_companies_tenant_parent", "tenant_id", "parent_id", "sort_name", "id"),
         Index("ix_companies_tenant_created", "tenant_id", "created_at", "id"),
     )
 

@@ -512,3 +512,12 @@ def check(model: type[M], data) -> M:
             errors.append({"field": match.group(1), "message": match.group(2)} if match else err)
         first = errors[0] if errors else {"field": exc.field, "message": exc.message}
         raise ValidationError(f"{first['field']}: {first['message']}", field=first["field"], errors=errors) from None
+
+
+class OrgRef(Schema):
+    country: Country
+    org_number: str = Field(min_length=1, max_length=32)
+
+
+class OrgRefs(Schema):
+    refs: list[OrgRef] = Field(max_length=100)

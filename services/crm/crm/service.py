@@ -15,9 +15,13 @@ from service_common.context import CallerProvider
 from service_common.db import Database, make_engine, ping
 from service_common.validation import validate
 
-from . import auth, companies, demo
-from .exceptions import EXPECTED
-from .schemas import CompanyIn, CompanySearch, DepartmentIn, LoginIn, UserIn
+from . import auth, card, companies, demo, history, invoices, overview, records, views
+from .exceptions import EXPECTED, ValidationError
+from .schemas import (ActivityIn, ActivityListQuery, AddressesIn, AgreementChanges, AgreementIn, AttributeIn,
+                      CompanyChanges, CompanyIn, CompanySearch, ContactChanges, ContactIn, ContactListQuery,
+                      CopyAddressIn, CreditIn, DepartmentIn, InvoiceIn, InvoiceSettingsIn, LoginIn, LogoIn, MeetingIn, OrgRefs,
+                      OverviewQuery, ProjectChanges, ProjectIn, TagsIn, TagsQuery, TaskChanges, TaskIn, TaskListQuery,
+                      TimelineQuery, UserIn, ViewIn, check)
 
 DATABASE = ("crm", "CRM")
 MIGRATIONS = "crm"
@@ -37,8 +41,12 @@ def bootstrap(url: str) -> None:
         if tenant is not None:
             log.info("created tenant %s and its admin", tenant.name)
             if os.environ.get("CRM_DEMO", "1") != "0":
-                count = demo.load(session, tenant.id, int(os.environ.get("CRM_DEMO_COMPANIES", "400")))
+                count = demo.load_full(session, tenant.id, int(os.environ.get("CRM_DEMO_COMPANIES", "400")))
                 log.info("loaded %d demo companies", count)
+        if engine.dialect.name == "sqlite":
+            # keep the planner's statistics fresh (the overview's index choice depends on them)
+            session.connection().exec_driver_sql("PRAGMA optimize")
+            session.commit()
     engine.dispose()
 
 
@@ -85,8 +93,244 @@ class CrmService:
     @rpc(expected_exceptions=EXPECTED)
     def create_company(self, company):
         caller = self.caller.require()
-        return companies.create(self.db.session, caller.tenant_id, caller.user_id, validate(CompanyIn, company))
+        return companies.create(self.db.session, caller.tenant_id, caller.user_id, check(CompanyIn, company))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_company(self, company_id):
-        return companies.get(self.db.session, self.caller.require().tenant_id, int(company_id))
+        return card.get(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    # -- overview and saved views ------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_companies(self, query=None):
+        caller = self.caller.require()
+        return overview.list_companies(self.db.session, caller.tenant_id, caller.user_id, check(OverviewQuery, query))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_views(self):
+        caller = self.caller.require()
+        return views.list_views(self.db.session, caller.tenant_id, caller.user_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_view(self, view):
+        caller = self.caller.require()
+        return views.save_view(self.db.session, caller.tenant_id, caller.user_id, check(ViewIn, view))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_view(self, view_id):
+        caller = self.caller.require()
+        return views.delete_view(self.db.session, caller.tenant_id, caller.user_id, _id(view_id, "view_id"))
+
+    # -- the company card ------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def update_company(self, company_id, changes):
+        caller = self.caller.require()
+        return card.update(self.db.session, caller.tenant_id, caller.user_id, _id(company_id),
+                           check(CompanyChanges, changes))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_invoice_settings(self, company_id, settings):
+        caller = self.caller.require()
+        return card.update_invoice_settings(self.db.session, caller.tenant_id, caller.user_id, _id(company_id),
+                                            check(InvoiceSettingsIn, settings))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_addresses(self, company_id, addresses):
+        caller = self.caller.require()
+        return card.update_addresses(self.db.session, caller.tenant_id, caller.user_id, _id(company_id),
+                                     check(AddressesIn, addresses))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def copy_address(self, company_id, spec):
+        caller = self.caller.require()
+        return card.copy_address(self.db.session, caller.tenant_id, caller.user_id, _id(company_id),
+                                 check(CopyAddressIn, spec))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_logo(self, company_id, logo):
+        caller = self.caller.require()
+        return card.set_logo(self.db.session, caller.tenant_id, caller.user_id, _id(company_id), check(LogoIn, logo))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_logo(self, company_id):
+        return card.get_logo(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_logo(self, company_id):
+        caller = self.caller.require()
+        return card.delete_logo(self.db.session, caller.tenant_id, caller.user_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_tags(self, query=None):
+        data = check(TagsQuery, query)
+        return card.list_tags(self.db.session, self.caller.require().tenant_id, data.prefix, data.limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_tags(self, company_id, tags):
+        caller = self.caller.require()
+        names = check(TagsIn, {"tags": tags if isinstance(tags, list) else [tags]}).tags
+        return card.set_tags(self.db.session, caller.tenant_id, caller.user_id, _id(company_id), names)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_attributes(self):
+        return card.list_attributes(self.db.session, self.caller.require().tenant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_attribute(self, attribute):
+        caller = self.caller.require()
+        auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
+        return card.create_attribute(self.db.session, caller.tenant_id, check(AttributeIn, attribute))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_attribute_value(self, company_id, attribute_id, value=None):
+        caller = self.caller.require()
+        return card.set_attribute_value(self.db.session, caller.tenant_id, caller.user_id, _id(company_id),
+                                        _id(attribute_id, "attribute_id"), value)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def company_timeline(self, company_id, query=None):
+        data = check(TimelineQuery, query)
+        return history.timeline(self.db.session, self.caller.require().tenant_id, _id(company_id), data.limit, data.before)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def company_history(self, company_id):
+        return history.company_history(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    # -- contacts --------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_contacts(self, company_id, query=None):
+        data = check(ContactListQuery, query)
+        return records.list_contacts(self.db.session, self.caller.require().tenant_id, _id(company_id),
+                                     data.include_inactive)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_contact(self, contact):
+        caller = self.caller.require()
+        return records.create_contact(self.db.session, caller.tenant_id, caller.user_id, check(ContactIn, contact))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_contact(self, contact_id, changes):
+        caller = self.caller.require()
+        return records.update_contact(self.db.session, caller.tenant_id, caller.user_id, _id(contact_id, "id"),
+                                      check(ContactChanges, changes))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_contact_active(self, contact_id, active):
+        caller = self.caller.require()
+        return records.set_contact_active(self.db.session, caller.tenant_id, caller.user_id, _id(contact_id, "id"),
+                                          _bool(active, "active"))
+
+    # -- projects and agreements -------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_projects(self, company_id):
+        return records.list_projects(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_project(self, project):
+        caller = self.caller.require()
+        return records.create_project(self.db.session, caller.tenant_id, caller.user_id, check(ProjectIn, project))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_project(self, project_id, changes):
+        caller = self.caller.require()
+        return records.update_project(self.db.session, caller.tenant_id, caller.user_id, _id(project_id, "id"),
+                                      check(ProjectChanges, changes))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_agreements(self, company_id):
+        return records.list_agreements(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_agreement(self, agreement):
+        caller = self.caller.require()
+        return records.create_agreement(self.db.session, caller.tenant_id, caller.user_id, check(AgreementIn, agreement))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_agreement(self, agreement_id, changes):
+        caller = self.caller.require()
+        return records.update_agreement(self.db.session, caller.tenant_id, caller.user_id, _id(agreement_id, "id"),
+                                        check(AgreementChanges, changes))
+
+    # -- tasks, meetings, activities -------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_tasks(self, company_id, query=None):
+        data = check(TaskListQuery, query)
+        return records.list_tasks(self.db.session, self.caller.require().tenant_id, _id(company_id), data.include_done)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_task(self, task):
+        caller = self.caller.require()
+        return records.create_task(self.db.session, caller.tenant_id, caller.user_id, check(TaskIn, task))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_task(self, task_id, changes):
+        caller = self.caller.require()
+        return records.update_task(self.db.session, caller.tenant_id, caller.user_id, _id(task_id, "id"),
+                                   check(TaskChanges, changes))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_task_done(self, task_id, done):
+        caller = self.caller.require()
+        return records.set_task_done(self.db.session, caller.tenant_id, caller.user_id, _id(task_id, "id"),
+                                     _bool(done, "done"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_meetings(self, company_id):
+        return records.list_meetings(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_meeting(self, meeting):
+        caller = self.caller.require()
+        return records.create_meeting(self.db.session, caller.tenant_id, caller.user_id, check(MeetingIn, meeting))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_meeting_ics(self, meeting_id):
+        return records.get_meeting_ics(self.db.session, self.caller.require().tenant_id, _id(meeting_id, "id"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_activities(self, company_id, query=None):
+        data = check(ActivityListQuery, query)
+        return records.list_activities(self.db.session, self.caller.require().tenant_id, _id(company_id), data.limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def log_activity(self, activity):
+        caller = self.caller.require()
+        return records.log_activity(self.db.session, caller.tenant_id, caller.user_id, check(ActivityIn, activity))
+
+    # -- invoices (called by the invoicing system) -------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def record_invoice(self, invoice):
+        return invoices.record_invoice(self.db.session, self.caller.require().tenant_id, check(InvoiceIn, invoice))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def credit_invoice(self, credit):
+        return invoices.credit_invoice(self.db.session, self.caller.require().tenant_id, check(CreditIn, credit))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_invoices(self, company_id):
+        return invoices.list_invoices(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    # -- registry integration -------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def find_companies_by_org_numbers(self, refs):
+        """[{"country","org_number"}] (<=100) -> the tenant's companies among them:
+        [{"country","org_number","id","name"}]. Unparseable numbers are skipped."""
+        return companies.find_by_org_numbers(self.db.session, self.caller.require().tenant_id, check(OrgRefs, {"refs": refs}))
+
+
+def _id(value, field: str = "company_id") -> int:
+    """An id argument: a positive integer, else a ValidationError naming it."""
+    if isinstance(value, bool):
+        raise ValidationError("Expected an id", field=field)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError("Expected an id", field=field) from None
+    if number < 1:
+        raise ValidationError("Expected an id", field=field)
+    return number
+
+
+def _bool(value, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError("Expected true or false", field=field)
+    return value

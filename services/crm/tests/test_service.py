@@ -164,3 +164,18 @@ def test_two_instances_share_the_load(container_factory_real, database_url, rpc_
     for _ in range(40):
         assert rpc.crm.health()["status"] == "ok"
     assert served[id(first)] > 0 and served[id(second)] > 0
+
+
+def test_find_companies_by_org_numbers_tells_which_the_tenant_already_has(running_service, rpc_factory, tenants):
+    tenant, user = tenants["a"]
+    rpc = rpc_factory(tenant_id=tenant, user_id=user)
+    mine = rpc.crm.create_company({"name": "Kjent Kunde AS", "country": "NO", "org_number": "914778271"})
+    found = rpc.crm.find_companies_by_org_numbers([
+        {"country": "NO", "org_number": "914 778 271"},
+        {"country": "DK", "org_number": "13585628"},
+        {"country": "NO", "org_number": "not-a-number"},
+    ])
+    assert found == [{"country": "NO", "org_number": "914778271", "id": mine["id"], "name": "Kjent Kunde AS"}]
+    b_tenant, b_user = tenants["b"]
+    assert rpc_factory(tenant_id=b_tenant, user_id=b_user).crm.find_companies_by_org_numbers(
+        [{"country": "NO", "org_number": "914778271"}]) == []

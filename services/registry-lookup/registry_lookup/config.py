@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-STANDINS = "http://127.0.0.1:8790"
+# Where `python -m registry_lookup.standins` listens (deploy/Procfile: REGISTRY_STANDINS_PORT).
+STANDINS = os.environ.get("REGISTRY_STANDINS_URL") or f"http://127.0.0.1:{os.environ.get('REGISTRY_STANDINS_PORT', '8790')}"
 DEFAULTS = {
     "REGISTRY_BRREG_URL": f"{STANDINS}/brreg/enhetsregisteret/api",
     "REGISTRY_CH_URL": f"{STANDINS}/ch",

@@ -22,8 +22,12 @@ import datetime as dt
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator
+
+# nameko (imported by service_common) pulls in eventlet, which warns that it is deprecated: known, on purpose.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 from service_common.db import database_url, make_engine
 from service_common.migrate import upgrade
@@ -52,13 +56,13 @@ def resolve(source: str, path: Path) -> str:
     return source
 
 
-def import_file(index: Index, source: str, path, batch_size: int = 5000) -> int:
+def import_file(index: Index, source: str, path, batch_size: int = 5000, on_batch=None) -> int:
     """Stream ``path`` into ``index``; returns the number of entities imported."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(path)
     source = resolve(source, path)
-    count = index.load(READERS[source](path), source="bulk", batch_size=batch_size)
+    count = index.load(READERS[source](path), source="bulk", batch_size=batch_size, on_batch=on_batch)
     if source == "brreg-enheter" and index.cursor(FEED_START) is None:
         # Brønnøysund's nightly file: follow the update feed from the day the file was made.
         made = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc) - dt.timedelta(days=1)

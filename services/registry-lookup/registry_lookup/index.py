@@ -80,8 +80,9 @@ class Index:
         return self.engine.raw_connection()
 
     # -- writing -------------------------------------------------------
-    def load(self, entities: Iterable[dict], source: str = "bulk", batch_size: int = 5000) -> int:
-        """Upsert a stream of entities in batches (one transaction per batch). Returns the count."""
+    def load(self, entities: Iterable[dict], source: str = "bulk", batch_size: int = 5000, on_batch=None) -> int:
+        """Upsert a stream of entities in batches (one transaction per batch). Returns the count.
+        ``on_batch(rows, seconds)`` is called after each batch (the benchmark times them)."""
         conn = self._raw()
         total = 0
         try:
@@ -90,10 +91,24 @@ class Index:
                 cur.execute("PRAGMA synchronous=OFF")
                 cur.execute("PRAGMA cache_size=-262144")
                 cur.close()
+            started = time.perf_counter()
+            empty: set[str] = set()
+            checked: set[str] = set()
             for batch in _batches(entities, batch_size):
-                self._write(conn, batch, source)
+                for country in {e["country"] for e in batch} - checked:
+                    checked.add(country)
+                    cur = conn.cursor()
+                    cur.execute(self._sql("SELECT 1 FROM registry_entities WHERE country = ? LIMIT 1"), (country,))
+                    if cur.fetchone() is None:
+                        empty.add(country)
+                    cur.close()
+                self._write(conn, batch, source, empty)
                 conn.commit()
                 total += len(batch)
+                if on_batch is not None:
+                    now = time.perf_counter()
+                    on_batch(len(batch), now - started)
+                    started = now
             if self.sqlite:
                 cur = conn.cursor()
                 cur.execute("PRAGMA synchronous=NORMAL")
@@ -119,7 +134,9 @@ class Index:
         finally:
             conn.close()
 
-    def _write(self, conn, batch: list[dict], source: str) -> None:
+    def _write(self, conn, batch: list[dict], source: str, empty: set | None = None) -> None:
+        """Upsert ``batch``; ``empty`` names countries known to have had no rows
+        before this load (a first import skips looking for old rows)."""
         now = int(time.time())
         cur = conn.cursor()
         by_country: dict[str, list[str]] = {}
@@ -127,6 +144,8 @@ class Index:
             by_country.setdefault(e["country"], []).append(e["org_number"])
         old = {}  # (country, org) -> (id, kind, name_key)
         for country, orgs in by_country.items():
+            if empty is not None and country in empty:
+                continue
             for chunk in _chunks(orgs, 500):
                 cur.execute(self._sql(
                     f"SELECT id, org_number, kind, name_key FROM registry_entities "
@@ -146,15 +165,14 @@ class Index:
             for id_, (country, org, kind, key) in changed.items():
                 if kind == "main":
                     t = fts_table(country)
-                    cur.execute(f"INSERT INTO {t}({t}, rowid, name_key, org_number) VALUES ('delete', ?, ?, ?)",
-                                (id_, key, org))
+                    cur.execute(f"INSERT INTO {t}({t}, rowid, name_key) VALUES ('delete', ?, ?)", (id_, key))
             for country in by_country:
                 t = fts_table(country)
-                cur.execute(f"INSERT INTO {t}(rowid, name_key, org_number) SELECT id, name_key, org_number "
+                cur.execute(f"INSERT INTO {t}(rowid, name_key) SELECT id, name_key "
                             f"FROM registry_entities WHERE id > ? AND country = ? AND kind = 'main'", (max_id, country))
                 ids = [i for i, c in changed.items() if c[0] == country]
                 for chunk in _chunks(ids, 500):
-                    cur.execute(f"INSERT INTO {t}(rowid, name_key, org_number) SELECT id, name_key, org_number "
+                    cur.execute(f"INSERT INTO {t}(rowid, name_key) SELECT id, name_key "
                                 f"FROM registry_entities WHERE kind = 'main' AND id IN ({', '.join('?' for _ in chunk)})",
                                 chunk)
         else:
@@ -163,7 +181,7 @@ class Index:
             cur.execute("SELECT id, country, org_number, name FROM registry_entities WHERE kind = 'main' "
                         "AND (id > %s OR id = ANY(%s))", (max_id, list(changed)))
             words = [(country, w, id_) for id_, country, org, name in cur.fetchall()
-                     for w in search_words(name, org)]
+                     for w in search_words(name)]
             if words:
                 cur.executemany("INSERT INTO registry_words (country, word, entity_id) VALUES (%s, %s, %s) "
                                 "ON CONFLICT DO NOTHING", words)
@@ -204,9 +222,11 @@ class Index:
             return conn.exec_driver_sql(self._sql(
                 "SELECT 1 FROM registry_entities WHERE country = ? AND kind = ? LIMIT 1"), (country, kind)).first() is not None
 
-    def search(self, country: str, ws: list[str], org_number: str | None, limit: int) -> list[Hit]:
+    def search(self, country: str, ws: list[str], org_number: str | None, limit: int,
+               number_prefix: str | None = None) -> list[Hit]:
         """Ranked candidates in one country: the exact organisation number, then
-        names starting with the query, then names whose words start with the query's words."""
+        names (or numbers) starting with the query, then names whose words start
+        with the query's words."""
         hits: dict[int, Hit] = {}
         key = " ".join(ws)
         with self.engine.connect() as conn:
@@ -215,6 +235,11 @@ class Index:
                 for r in run(self._sql(f"SELECT {_HIT} FROM registry_entities e WHERE e.country = ? "
                                        f"AND e.org_number = ? AND e.kind = 'main'"), (country, org_number)):
                     hits[r[0]] = Hit(0, (0, r[3]), _item(country, r))
+            if number_prefix and not hits:
+                for r in run(self._sql(f"SELECT {_HIT} FROM registry_entities e WHERE e.country = ? AND e.org_number >= ? "
+                                       f"AND e.org_number < ? AND e.kind = 'main' ORDER BY e.org_number LIMIT ?"),
+                             (country, number_prefix, prefix_end(number_prefix), limit)):
+                    hits.setdefault(r[0], Hit(1, (0, r[1]), _item(country, r)))
             if key:
                 for r in run(self._sql(f"SELECT {_HIT} FROM registry_entities e WHERE e.country = ? AND e.kind = 'main' "
                                        f"AND e.name_key >= ? AND e.name_key < ? ORDER BY e.name_key LIMIT ?"),

@@ -15,7 +15,7 @@ from . import orgnr, records
 from .exceptions import NotFound, SourceUnavailable
 from .index import Hit, Index
 from .schemas import SearchIn
-from .text import name_key, words
+from .text import name_key, number_prefix, words
 
 log = logging.getLogger(__name__)
 FEED = "brreg:enheter"
@@ -45,14 +45,19 @@ def search(index: Index, registries, req: SearchIn) -> dict:
     """-> {"items": [...], "failed_countries": [...], "errors": [{"country", "message"}]}"""
     ws = words(req.q)
     key = " ".join(ws)
+    prefix = number_prefix(req.q)
     hits: list[Hit] = []
     live: dict[str, callable] = {}
+    typed = "".join(req.q.split()).replace("-", "").replace(".", "")
     for country in req.countries:
         number = orgnr.parse(country, req.q)
-        if _mode(index, registries.settings, country) == "index":
-            found = index.search(country, ws, number, req.limit)
+        if number and len(number) != len(typed):
+            number = None  # "3000" is not UK company 00003000 while someone is still typing
+        mode = _mode(index, registries.settings, country)
+        if mode == "index":
+            found = index.search(country, ws, number, req.limit, prefix)
             hits += found
-            if number and not any(h.rank == 0 for h in found):
+            if number and registries.settings.search_mode == "auto" and not any(h.rank == 0 for h in found):
                 live[country] = lambda c=country, n=number: _learn_number(index, registries, c, n)
         else:
             live[country] = lambda c=country, n=number: _live_hits(registries, c, req.q, key, n, req.limit)

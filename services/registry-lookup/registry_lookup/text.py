@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -11,12 +12,18 @@ _DIGIT_GAP = re.compile(r"(?<=\d)[\s.\-/]+(?=\d)")
 MAX_WORD = 64
 
 
+@lru_cache(maxsize=262144)
+def _fold_token(token: str) -> str:
+    return unidecode(token).lower()
+
+
 def fold(text: str | None) -> str:
     if not text:
         return ""
     if text.isascii():
         return text.lower()
-    return unidecode(text).lower()
+    # word by word through a cache: names repeat their words (AS, Bygg, Østfold) endlessly
+    return " ".join(t if t.isascii() and t.islower() else _fold_token(t) for t in text.split())
 
 
 def words(text: str | None) -> list[str]:
@@ -29,12 +36,21 @@ def name_key(name: str | None) -> str:
     return " ".join(words(name))[:200]
 
 
-def search_words(name: str | None, org_number: str | None) -> list[str]:
-    """Words an entity is found by: its name's words and its organisation number."""
-    found = list(dict.fromkeys(words(name)))
-    if org_number:
-        found.append(org_number.lower()[:MAX_WORD])
-    return found
+def search_words(name: str | None) -> list[str]:
+    """The distinct words a company is found by (organisation numbers have their own btree)."""
+    return list(dict.fromkeys(words(name)))
+
+
+_NUMBERISH = re.compile(r"^[A-Za-z]{0,2}\d[\d\s.\-]*$")
+
+
+def number_prefix(q: str) -> str | None:
+    """The query as the start of an organisation number ("976 03", "sc1000"), else None."""
+    q = q.strip()
+    if not _NUMBERISH.match(q):
+        return None
+    compact = re.sub(r"[\s.\-]", "", q).upper()
+    return compact if len(compact) >= 2 else None
 
 
 def prefix_end(prefix: str) -> str:

@@ -72,7 +72,7 @@ def upgrade():
         ("ix_companies_tenant_region", ["tenant_id", "region", "sort_name", "id"]),
         ("ix_companies_tenant_industry", ["tenant_id", "industry_code"]),
         ("ix_companies_tenant_dept", ["tenant_id", "department_id"]),
-        ("ix_companies_tenant_parent", ["tenant_id", "parent_id"]),
+        ("ix_companies_tenant_parent", ["tenant_id", "parent_id", "sort_name", "id"]),
         ("ix_companies_tenant_created", ["tenant_id", "created_at", "id"]),
         ("ix_companies_tenant_projects", ["tenant_id", sa.text("active_projects DESC"), "sort_name", "id"]),
         ("ix_companies_tenant_tasks", ["tenant_id", sa.text("unresolved_tasks DESC"), "sort_name", "id"]),

@@ -55,8 +55,8 @@ def upgrade():
         for c in COUNTRIES:
             op.execute(
                 f"CREATE VIRTUAL TABLE registry_fts_{c.lower()} USING fts5("
-                f"name_key, org_number, content='registry_entities', content_rowid='id', "
-                f"prefix='2 3', tokenize='unicode61 remove_diacritics 0')"
+                f"name_key, content='registry_entities', content_rowid='id', "
+                f"prefix='2 3 4', tokenize='unicode61 remove_diacritics 0', detail='none')"
             )
 
 
