@@ -120,7 +120,9 @@ def _chips(state: State, panel: dict) -> list[tuple[str, str]]:
 def index():
     state = State.from_args(request.args)
     per_page = current_app.config["PAGE_SIZE"]
-    calls = [lambda: rpc.list_companies(state.to_query(per_page)), rpc.list_attributes]
+    # The list comes back without facet counts (fast, also while typing); the filter
+    # panel fetches its counts separately (companies.filters) once the list is shown.
+    calls = [lambda: rpc.list_companies(state.to_query(per_page, facets=False)), rpc.list_attributes]
     if not is_htmx():
         calls.append(rpc.list_views)
     result, attributes, *rest = rpc.parallel(*calls)
@@ -131,10 +133,27 @@ def index():
         relationships=dict(RELATIONSHIPS), overview_url=overview_url, last_page=last,
         pages=page_window(min(state.page, last), last), views=_canonical_views(rest[0]) if rest else None,
         view_query=state.query_string(with_page=False), tenant_currency=(g.tenant or {}).get("currency"),
+        facets_url=_facets_url(state),
     )
     if is_htmx():
         return render_template("companies/_overview.html", **context)
     return render_template("companies/index.html", **context)
+
+
+def _facets_url(state: State) -> str:
+    query = state.query_string(with_page=False)
+    return url_for("companies.filters") + (f"?{query}" if query else "")
+
+
+@bp.get("/filters")
+@login_required
+def filters():
+    """The filter panel with facet counts for the current filters (loaded after the list)."""
+    state = State.from_args(request.args)
+    result, attributes = rpc.parallel(lambda: rpc.list_companies(state.to_query(1, facets=True)), rpc.list_attributes)
+    panel = _panel(state, result.get("facets"), attributes or [])
+    return render_template("companies/_filters.html", state=state, panel=panel, overview_url=overview_url,
+                           oob=False, facets_url=None)
 
 
 def _canonical_views(views: list[dict]) -> list[dict]:

@@ -57,13 +57,13 @@ def test_filters_in_the_url_become_the_rpc_query(client, rpc):
         "city": ["Oslo", "Bergen"], "industry": ["78"], "owner": ["mine", 7], "department": [2], "tag": ["vip"],
         "attr": {"3": ["Gold", "Silver"], "2": 3, "1": False},
         "has_unresolved_tasks": True, "has_unsigned_agreements": True,
-        "sort": "-invoiced_this_year", "page": 4, "per_page": 50, "facets": True,
+        "sort": "-invoiced_this_year", "page": 4, "per_page": 50, "facets": False,
     }
 
 
 def test_unfiltered_query_is_minimal(client, rpc):
     client.get("/companies", headers=HX)
-    assert rpc.last("list_companies").args[0] == {"sort": "name", "page": 1, "per_page": 50, "facets": True}
+    assert rpc.last("list_companies").args[0] == {"sort": "name", "page": 1, "per_page": 50, "facets": False}
 
 
 def test_state_round_trips_through_the_url():
@@ -80,8 +80,16 @@ def test_a_filter_change_goes_back_to_page_one_and_keeps_the_rest():
     assert without == {"q": "a", "sort": "city"}
 
 
-def test_panel_shows_facet_counts_and_checked_options(client):
+def test_the_list_comes_without_facets_and_the_panel_loads_them_after(client, rpc):
     body = client.get("/companies?city=Oslo&owner=mine", headers=HX).text
+    assert rpc.last("list_companies").args[0]["facets"] is False  # typing and paging stay fast
+    assert 'id="facets-loader"' in body and 'hx-get="/companies/filters?city=Oslo&amp;owner=mine"' in body
+    client.get("/companies/filters?city=Oslo&owner=mine", headers=HX)
+    assert rpc.last("list_companies").args[0]["facets"] is True
+
+
+def test_panel_shows_facet_counts_and_checked_options(client):
+    body = client.get("/companies/filters?city=Oslo&owner=mine", headers=HX).text
     assert 'name="city" value="Oslo" checked' in body
     assert 'name="owner" value="mine" checked' in body
     assert '<span class="facet-label">Bergen</span><span class="facet-count">2</span>' in body

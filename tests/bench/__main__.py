@@ -103,7 +103,10 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     suite = Suite(OUT)
     suite.env.update({"AMQP_URI": fresh_vhost(amqp, "crm_bench", can_manage), "CRM_DEMO": "0",
-                      "CRM_DATA_DIR": str(OUT / "data"), "GATEWAY_WORKERS": "2"})
+                      "CRM_DATA_DIR": str(OUT / "data"), "GATEWAY_WORKERS": "2",
+                      # the registry's local index: dev bulk files of this many entities per country
+                      "REGISTRY_DEV_ENTITIES": os.environ.get("BENCH_REGISTRY_PER_COUNTRY", "250000"),
+                      "REGISTRY_FEED_INTERVAL": "0"})
     prepare_dataset(suite, companies)
     from tests.conftest import procfile
 
@@ -145,10 +148,18 @@ def main() -> int:
             ids = [rng.randint(1, companies) for _ in range(300)]
             samples, elapsed = timed(lambda i: http.get(f"{suite.url}/companies/{i}"), [(i,) for i in ids])
             results.append(summarise("company_card", samples, elapsed))
+        from registry_lookup.bench import queries_for
+
+        per_country = int(suite.env["REGISTRY_DEV_ENTITIES"])
+        suggest = [(q, countries) for q, countries in queries_for(300, per_country)]
+        for q, countries in suggest[:30]:
+            get("/registry/suggest", {"q": q, "countries": countries})
+        samples, elapsed = timed(get, [("/registry/suggest", {"q": q, "countries": countries}) for q, countries in suggest])
+        results.append(summarise("registry_typeahead_gateway", samples, elapsed))
         try:
             from registry_lookup import bench as registry_bench  # the service-level registry benchmarks
 
-            entities = int(os.environ.get("BENCH_REGISTRY_ENTITIES", "1000000"))
+            entities = int(os.environ.get("BENCH_REGISTRY_ENTITIES", "1000000"))  # 10,000,000 for the figure
             results.extend(registry_bench.run(entities=entities, queries=500))
         except ImportError:
             pass

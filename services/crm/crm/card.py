@@ -15,7 +15,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import checks, history, orgnr, text, util
+from service_common import orgnr, text
+
+from . import checks, history, util
 from .exceptions import NotFound, ValidationError
 from .models import (Attribute, Company, CompanyAddress, CompanyAttributeValue, CompanyInvoiceTotal, CompanyLogo,
                      CompanyOwner, CompanyTag, CompanyWord, Department, Tag, User)

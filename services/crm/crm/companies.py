@@ -12,7 +12,9 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import card, counters, history, orgnr, text
+from service_common import orgnr, text
+
+from . import card, counters, history
 from .exceptions import NotFound, ValidationError
 from .models import Company, CompanyWord, Project
 from .schemas import CompanyIn, CompanySearch, dump_company

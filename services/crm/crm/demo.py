@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
-from . import text
+from service_common import text
 from .models import Company, CompanyWord
 
 COUNTRY = {

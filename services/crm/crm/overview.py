@@ -17,7 +17,9 @@ from datetime import date
 from sqlalchemy import and_, func, intersect, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from . import companies, text, util
+from service_common import text
+
+from . import companies, util
 from .exceptions import ValidationError
 from .models import Attribute, Company, CompanyAttributeValue, CompanyWord, CompanyInvoiceTotal, CompanyOwner, CompanyTag, Department, Tag, User
 from .schemas import OverviewQuery

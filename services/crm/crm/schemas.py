@@ -12,7 +12,9 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from service_common.errors import ValidationError
 from service_common.validation import Schema, validate
 
-from . import checks, orgnr
+from service_common import orgnr
+
+from . import checks
 
 M = TypeVar("M")
 RELATIONSHIPS = ("prospect", "customer", "suspect", "supplier", "partner", "former_customer")

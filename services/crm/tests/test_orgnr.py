@@ -1,6 +1,6 @@
 import pytest
 
-from crm import orgnr
+from service_common import orgnr
 
 
 @pytest.mark.parametrize(

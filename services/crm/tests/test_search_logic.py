@@ -1,5 +1,5 @@
 """Unit tests of the plain search helpers (no broker, no database)."""
-from crm import text
+from service_common import text
 
 
 def test_fold_handles_nordic_letters_and_accents():

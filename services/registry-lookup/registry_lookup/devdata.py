@@ -720,17 +720,64 @@ def write_bolagsverket(out: Path, n: int, seed: int) -> list[Path]:
     return [path]
 
 
-def write_all(out: Path, per_country: int, seed: int = 1) -> dict[str, list[Path]]:
-    """Every registry's bulk files; returns {importer source: [paths]}."""
+WRITERS = {"brreg": write_brreg, "companies-house": write_companies_house, "cvr": write_cvr,
+           "bolagsverket": write_bolagsverket}
+
+
+def write_all(out: Path, per_country: int, seed: int = 1, workers: int = 1) -> dict[str, list[Path]]:
+    """Every registry's bulk files; returns {importer source: [paths]}.
+    ``workers`` > 1 writes that many registries at once, each in its own process."""
     out = Path(out)
-    brreg_main, brreg_subs = write_brreg(out / "brreg", per_country, seed)
+    if workers > 1:
+        _write_in_processes(out, per_country, seed, workers)
+        written = {
+            "brreg": [out / "brreg" / "enheter_alle.json.gz", out / "brreg" / "underenheter_alle.json.gz"],
+            "companies-house": sorted((out / "companies-house").glob("BasicCompanyDataAsOneFile-*.zip"))[-1:],
+            "cvr": [out / "cvr" / "cvr-dump.jsonl.gz"],
+            "bolagsverket": [out / "bolagsverket" / "bolagsverket_bulkfil.zip"],
+        }
+    else:
+        written = {name: write(out / name, per_country, seed) for name, write in WRITERS.items()}
+    brreg_main, brreg_subs = written["brreg"]
     return {
         "brreg-enheter": [brreg_main],
         "brreg-underenheter": [brreg_subs],
-        "companies-house": write_companies_house(out / "companies-house", per_country, seed),
-        "cvr": write_cvr(out / "cvr", per_country, seed),
-        "bolagsverket": write_bolagsverket(out / "bolagsverket", per_country, seed),
+        "companies-house": written["companies-house"],
+        "cvr": written["cvr"],
+        "bolagsverket": written["bolagsverket"],
     }
+
+
+def _write_in_processes(out: Path, per_country: int, seed: int, workers: int) -> None:
+    """``python -m registry_lookup.devdata --only NAME`` per registry, ``workers`` at a time."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    pending = list(WRITERS)
+    running: list[tuple[str, subprocess.Popen]] = []
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                name = pending.pop(0)
+                cmd = [sys.executable, "-m", "registry_lookup.devdata", "--out", str(out), "--per-country",
+                       str(per_country), "--seed", str(seed), "--only", name]
+                running.append((name, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)))
+            for item in list(running):
+                code = item[1].poll()
+                if code is None:
+                    continue
+                running.remove(item)
+                if code:
+                    raise RuntimeError(f"writing the {item[0]} dev files failed (exit code {code})")
+            time.sleep(0.05)
+    finally:
+        for _, proc in running:  # only after a failure: stop the writers we started
+            proc.terminate()
+            proc.wait()
 
 
 def main(argv=None) -> None:
@@ -738,8 +785,14 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--per-country", type=int, default=20000, help="companies per country")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="registries written at once (processes)")
+    parser.add_argument("--only", choices=sorted(WRITERS), help="write one registry's files")
     args = parser.parse_args(argv)
-    for source, paths in write_all(Path(args.out), args.per_country, args.seed).items():
+    if args.only:
+        for p in WRITERS[args.only](Path(args.out) / args.only, args.per_country, args.seed):
+            print(f"{args.only}\t{p}")
+        return
+    for source, paths in write_all(Path(args.out), args.per_country, args.seed, args.workers).items():
         for p in paths:
             print(f"{source}\t{p}")
 

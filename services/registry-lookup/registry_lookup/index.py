@@ -1,8 +1,10 @@
 """The local index: bulk load, upsert, search, get and sub-units.
 
 Plain logic over a SQLAlchemy engine (no nameko). Hot paths use the DBAPI
-connection directly: bulk loads stream batches through ``executemany`` and
-keep memory bounded; search runs at most three indexed queries per country.
+connection directly: bulk loads stream batches of ready rows (``bulk.row``)
+through ``executemany`` and keep memory bounded; a fresh load into an empty
+SQLite index builds its secondary btrees and FTS tables once at the end; search
+runs at most four indexed queries per country.
 
 SQLite: one FTS5 table per country (external content, prefix indexes of 2
 and 3 characters). PostgreSQL: ``registry_words`` with a C-collation btree,
@@ -10,7 +12,6 @@ so a word prefix is a range scan.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -19,41 +20,26 @@ from sqlalchemy.engine import Engine
 
 from service_common.db import is_sqlite
 
-from .records import city_of
-from .text import name_key, prefix_end, search_words
+from .bulk import COLUMNS as _COLUMNS, decode, encode, row, row_batches  # noqa: F401 - encode/row are API
+from .text import prefix_end, search_words
 
-_COLUMNS = ("country", "org_number", "kind", "parent", "name", "name_key", "city", "status", "legal_form",
-            "detail", "source", "refreshed_at")
 _UPSERT = (
     f"INSERT INTO registry_entities ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
     "ON CONFLICT (country, org_number) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[2:])
 )
 _HIT = "e.id, e.org_number, e.name, e.name_key, e.city, e.status, e.legal_form"
-_DEFAULTS = {"kind": "main", "parent": None, "legal_form": None, "legal_form_text": None, "status": "active",
-             "industry": [], "employees": None, "employees_range": None, "visiting_address": None,
-             "postal_address": None, "website": None, "phone": None, "email": None, "registered_on": None}
+COUNTRIES = ("NO", "SE", "DK", "GB")
+# secondary btrees a fresh bulk load builds at the end instead of row by row (SQLite)
+_SECONDARY = {
+    "ix_registry_entities_name_key": "registry_entities (country, kind, name_key)",
+    "ix_registry_entities_parent": "registry_entities (country, parent)",
+}
+_PENDING = "index:rebuild"  # registry_sync marker while a fresh load has its search structures pending
 
 
 def fts_table(country: str) -> str:
     return f"registry_fts_{country.lower()}"
-
-
-def encode(e: dict) -> str:
-    return json.dumps({k: v for k, v in e.items() if v is not None and v != []}, ensure_ascii=False,
-                      separators=(",", ":"))
-
-
-def decode(detail: str) -> dict:
-    e = dict(_DEFAULTS)
-    e.update(json.loads(detail))
-    return e
-
-
-def row(e: dict, source: str, now: int) -> tuple:
-    return (e["country"], e["org_number"], e["kind"], e.get("parent"), (e["name"] or "")[:300],
-            name_key(e["name"]), (city_of(e) or "")[:120] or None, e["status"], (e.get("legal_form") or "")[:64] or None,
-            encode(e), source, now)
 
 
 @dataclass
@@ -83,50 +69,140 @@ class Index:
     def load(self, entities: Iterable[dict], source: str = "bulk", batch_size: int = 5000, on_batch=None) -> int:
         """Upsert a stream of entities in batches (one transaction per batch). Returns the count.
         ``on_batch(rows, seconds)`` is called after each batch (the benchmark times them)."""
+        return self.load_rows(row_batches(entities, source, batch_size), on_batch=on_batch)
+
+    def load_rows(self, batches: Iterable[list[tuple]], on_batch=None, deferred: bool = False) -> int:
+        """Upsert batches of ready rows (``bulk.row`` tuples), one transaction per batch.
+        ``deferred``: inside a fresh load (``begin_fresh_load``), which builds the
+        search structures at the end, so nothing is looked up or indexed per batch."""
         conn = self._raw()
         total = 0
         try:
-            if self.sqlite:
-                cur = conn.cursor()
-                cur.execute("PRAGMA synchronous=OFF")
-                cur.execute("PRAGMA cache_size=-262144")
-                cur.close()
+            self._bulk_pragmas(conn, True, fresh=deferred)
             started = time.perf_counter()
             empty: set[str] = set()
             checked: set[str] = set()
-            for batch in _batches(entities, batch_size):
-                for country in {e["country"] for e in batch} - checked:
-                    checked.add(country)
-                    cur = conn.cursor()
-                    cur.execute(self._sql("SELECT 1 FROM registry_entities WHERE country = ? LIMIT 1"), (country,))
-                    if cur.fetchone() is None:
-                        empty.add(country)
-                    cur.close()
-                self._write(conn, batch, source, empty)
+            for batch in batches:
+                if not deferred:
+                    for country in {r[0] for r in batch} - checked:
+                        checked.add(country)
+                        cur = conn.cursor()
+                        cur.execute(self._sql("SELECT 1 FROM registry_entities WHERE country = ? LIMIT 1"), (country,))
+                        if cur.fetchone() is None:
+                            empty.add(country)
+                        cur.close()
+                self._write(conn, batch, empty, search=not deferred)
                 conn.commit()
                 total += len(batch)
                 if on_batch is not None:
                     now = time.perf_counter()
                     on_batch(len(batch), now - started)
                     started = now
-            if self.sqlite:
-                cur = conn.cursor()
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA cache_size=-65536")
-                cur.close()
         except BaseException:
             conn.rollback()
             raise
         finally:
-            conn.close()
+            try:
+                self._bulk_pragmas(conn, False, fresh=deferred)
+            finally:
+                conn.close()
         return total
+
+    def _bulk_pragmas(self, conn, on: bool, fresh: bool = False) -> None:
+        """The import connection only: no fsync, a bigger page cache; in a fresh load also a
+        rollback journal in memory instead of the WAL (each page is written once, not twice).
+        That needs the database to itself: when another connection has it open, the WAL stays.
+        A crash in the middle of a fresh load can then leave a broken file: delete it and load
+        again. Everything goes back to the defaults afterwards."""
+        if not self.sqlite:
+            return
+        cur = conn.cursor()
+        try:
+            cur.execute(f"PRAGMA synchronous={'OFF' if on else 'NORMAL'}")
+            cur.execute(f"PRAGMA cache_size={-262144 if on else -65536}")
+            if fresh:
+                cur.execute("PRAGMA busy_timeout=0")  # never wait for other connections here
+                try:
+                    cur.execute(f"PRAGMA journal_mode={'MEMORY' if on else 'WAL'}")
+                except Exception:  # noqa: BLE001 - "database is locked": someone else has it open, keep the WAL
+                    pass
+                finally:
+                    cur.execute("PRAGMA busy_timeout=30000")
+        finally:
+            cur.close()
+
+    def begin_fresh_load(self) -> bool:
+        """Before loading into an empty index (SQLite): drop the secondary btrees and leave
+        the FTS tables to ``finish_fresh_load``, which builds them once, sorted, instead of
+        row by row. Returns False (nothing changed) when the index holds anything."""
+        if not self.sqlite:
+            return False
+        self.recover()
+        conn = self._raw()
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT 1 FROM registry_entities LIMIT 1")
+            if cur.fetchone() is not None:
+                return False
+            self._mark(cur, True)
+            for name in _SECONDARY:
+                cur.execute(f"DROP INDEX IF EXISTS {name}")
+            conn.commit()
+            return True
+        finally:
+            conn.close()
+
+    def finish_fresh_load(self) -> None:
+        """Build what a fresh load left out: the secondary btrees and each country's FTS table."""
+        conn = self._raw()
+        try:
+            self._bulk_pragmas(conn, True, fresh=True)
+            cur = conn.cursor()
+            cur.execute("PRAGMA temp_store=FILE")  # the index sorter spills to disk: memory stays bounded
+            cur.execute("PRAGMA threads=2")
+            for name, target in _SECONDARY.items():
+                cur.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+            conn.commit()
+            for country in COUNTRIES:
+                t = fts_table(country)
+                cur.execute(f"INSERT INTO {t}({t}) VALUES ('delete-all')")
+                cur.execute(f"INSERT INTO {t}(rowid, name_key) SELECT id, name_key FROM registry_entities "
+                            f"WHERE country = ? AND kind = 'main'", (country,))
+                conn.commit()
+            self._mark(cur, False)
+            conn.commit()
+            cur.execute("PRAGMA optimize")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute("PRAGMA threads=0")
+            cur.close()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            try:
+                self._bulk_pragmas(conn, False, fresh=True)
+            finally:
+                conn.close()
+
+    def recover(self) -> None:
+        """Finish a fresh load that stopped half-way (its marker is still there)."""
+        if self.sqlite and self.cursor(_PENDING) is not None:
+            self.finish_fresh_load()
+
+    def _mark(self, cur, pending: bool) -> None:
+        if pending:
+            cur.execute("INSERT INTO registry_sync (feed, cursor, updated_at) VALUES (?, 'pending', ?) "
+                        "ON CONFLICT (feed) DO UPDATE SET cursor = excluded.cursor", (_PENDING, int(time.time())))
+        else:
+            cur.execute("DELETE FROM registry_sync WHERE feed = ?", (_PENDING,))
 
     def upsert(self, entities: list[dict], source: str = "live") -> None:
         if not entities:
             return
         conn = self._raw()
         try:
-            self._write(conn, entities, source)
+            now = int(time.time())
+            self._write(conn, [row(e, source, now) for e in entities])
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -134,14 +210,18 @@ class Index:
         finally:
             conn.close()
 
-    def _write(self, conn, batch: list[dict], source: str, empty: set | None = None) -> None:
-        """Upsert ``batch``; ``empty`` names countries known to have had no rows
-        before this load (a first import skips looking for old rows)."""
-        now = int(time.time())
+    def _write(self, conn, rows: list[tuple], empty: set | None = None, search: bool = True) -> None:
+        """Upsert ``rows`` (``bulk.COLUMNS`` order); ``empty`` names countries known to have
+        had no rows before this load (a first import skips looking for old rows).
+        ``search=False`` leaves the search structures alone (a fresh load builds them at the end)."""
         cur = conn.cursor()
+        if not search:
+            cur.executemany(self._sql(_UPSERT), rows)
+            cur.close()
+            return
         by_country: dict[str, list[str]] = {}
-        for e in batch:
-            by_country.setdefault(e["country"], []).append(e["org_number"])
+        for r in rows:
+            by_country.setdefault(r[0], []).append(r[1])
         old = {}  # (country, org) -> (id, kind, name_key)
         for country, orgs in by_country.items():
             if empty is not None and country in empty:
@@ -154,13 +234,14 @@ class Index:
                     old[(country, org)] = (id_, kind, key)
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM registry_entities")
         max_id = cur.fetchone()[0]
-        cur.executemany(self._sql(_UPSERT), [row(e, source, now) for e in batch])
+        cur.executemany(self._sql(_UPSERT), rows)
         # search structures: drop what changed, add what is new or changed
         changed = {}  # id -> (country, org, old kind, old key)
-        for e in batch:
-            prev = old.get((e["country"], e["org_number"]))
-            if prev and (prev[1] != e["kind"] or prev[2] != name_key(e["name"])):
-                changed[prev[0]] = (e["country"], e["org_number"], prev[1], prev[2])
+        if old:
+            for r in rows:
+                prev = old.get((r[0], r[1]))
+                if prev and (prev[1] != r[2] or prev[2] != r[5]):
+                    changed[prev[0]] = (r[0], r[1], prev[1], prev[2])
         if self.sqlite:
             for id_, (country, org, kind, key) in changed.items():
                 if kind == "main":
@@ -286,17 +367,6 @@ class Index:
 
 def _item(country: str, r) -> dict:
     return {"country": country, "org_number": r[1], "name": r[2], "city": r[4], "status": r[5], "legal_form": r[6]}
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

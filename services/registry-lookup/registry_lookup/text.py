@@ -1,59 +1,6 @@
-"""Folding text for search: case- and accent-insensitive, Nordic letters included
-("Østfold" -> "ostfold", "Ærø" -> "aero", "Göteborg" -> "goteborg")."""
-from __future__ import annotations
+"""One implementation, shared with the crm: this name is an alias of service_common.text."""
+import sys
 
-import re
-from functools import lru_cache
+from service_common import text as _shared
 
-from unidecode import unidecode
-
-_WORD = re.compile(r"[a-z0-9]+")
-_DIGIT_GAP = re.compile(r"(?<=\d)[\s.\-/]+(?=\d)")
-MAX_WORD = 64
-
-
-@lru_cache(maxsize=262144)
-def _fold_token(token: str) -> str:
-    return unidecode(token).lower()
-
-
-def fold(text: str | None) -> str:
-    if not text:
-        return ""
-    if text.isascii():
-        return text.lower()
-    # word by word through a cache: names repeat their words (AS, Bygg, Østfold) endlessly
-    return " ".join(t if t.isascii() and t.islower() else _fold_token(t) for t in text.split())
-
-
-def words(text: str | None) -> list[str]:
-    """The folded words of ``text``; digit groups like "976 030 788" join up."""
-    return [w[:MAX_WORD] for w in _WORD.findall(_DIGIT_GAP.sub("", fold(text)))]
-
-
-def name_key(name: str | None) -> str:
-    """What name-prefix search compares against: folded words joined by one space."""
-    return " ".join(words(name))[:200]
-
-
-def search_words(name: str | None) -> list[str]:
-    """The distinct words a company is found by (organisation numbers have their own btree)."""
-    return list(dict.fromkeys(words(name)))
-
-
-_NUMBERISH = re.compile(r"^[A-Za-z]{0,2}\d[\d\s.\-]*$")
-
-
-def number_prefix(q: str) -> str | None:
-    """The query as the start of an organisation number ("976 03", "sc1000"), else None."""
-    q = q.strip()
-    if not _NUMBERISH.match(q):
-        return None
-    compact = re.sub(r"[\s.\-]", "", q).upper()
-    return compact if len(compact) >= 2 else None
-
-
-def prefix_end(prefix: str) -> str:
-    """The smallest string greater than every string starting with ``prefix``
-    (the words are ASCII a-z0-9 and space)."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+sys.modules[__name__] = _shared

@@ -35,7 +35,9 @@ def service_spec():
 
 @pytest.fixture(scope="session")
 def samples() -> Path:
-    path = Path(os.environ.get("REGISTRY_SAMPLES", "/work/shared/reference/registry-samples"))
+    # shared/ lies beside the checkout (developers and CI alike)
+    beside = Path(__file__).resolve().parents[4] / "shared" / "reference" / "registry-samples"
+    path = Path(os.environ.get("REGISTRY_SAMPLES") or beside)
     if not path.is_dir():
         pytest.skip(f"registry samples not found at {path}")
     return path

@@ -9,9 +9,11 @@ returns, saved one hit per line (``cvr-dump.jsonl.gz``; each line
 from __future__ import annotations
 
 import gzip
-import json
 import re
+from functools import lru_cache
 from typing import Iterator
+
+import orjson
 
 from ..records import address, entity, industry
 from ..text import fold
@@ -19,6 +21,7 @@ from ..text import fold
 _INTERVAL = re.compile(r"^ANTAL_(\d+)_(\d+)$")
 
 
+@lru_cache(maxsize=1024)
 def status(value: str | None) -> str:
     v = fold(value).replace(" ", "")
     if not v or v in ("normal", "aktiv", "active"):
@@ -50,19 +53,31 @@ def _contact(items: list | None) -> str | None:
 def _address(a: dict | None) -> dict | None:
     if not a:
         return None
-    if a.get("fritekst") and not a.get("vejnavn"):
-        return address(a["fritekst"], None, None, a.get("landekode"))
-    number = ""
-    if a.get("husnummerFra") is not None:
-        number = f"{a['husnummerFra']}{a.get('bogstavFra') or ''}"
-        if a.get("husnummerTil"):
-            number += f"-{a['husnummerTil']}{a.get('bogstavTil') or ''}"
-    street = " ".join(p for p in (a.get("vejnavn"), number) if p)
-    floor = ", ".join(str(p) for p in (a.get("etage"), a.get("sidedoer")) if p)
-    parts = [a.get("conavn") and f"c/o {a['conavn']}", street, floor, a.get("postboks") and f"Postboks {a['postboks']}"]
-    postcode = a.get("postnummer")
-    return address(", ".join(p for p in parts if p), f"{postcode:04d}" if isinstance(postcode, int) else postcode,
-                   a.get("postdistrikt") or a.get("bynavn"), a.get("landekode"))
+    get = a.get
+    road = get("vejnavn")
+    if not road and get("fritekst"):
+        return address(a["fritekst"], None, None, get("landekode"))
+    # plain concatenation rather than joins over generators: this runs twice per company
+    street = road or ""
+    number = get("husnummerFra")
+    if number is not None:
+        number = f"{number}{get('bogstavFra') or ''}"
+        if get("husnummerTil"):
+            number += f"-{get('husnummerTil')}{get('bogstavTil') or ''}"
+        street = f"{road} {number}" if road else number
+    parts = []
+    if get("conavn"):
+        parts.append(f"c/o {get('conavn')}")
+    if street:
+        parts.append(street)
+    floor, door = get("etage"), get("sidedoer")
+    if floor or door:
+        parts.append(f"{floor}, {door}" if floor and door else str(floor or door))
+    if get("postboks"):
+        parts.append(f"Postboks {get('postboks')}")
+    postcode = get("postnummer")
+    return address(", ".join(parts), f"{postcode:04d}" if isinstance(postcode, int) else postcode,
+                   get("postdistrikt") or get("bynavn"), get("landekode"))
 
 
 def _industry(meta: dict) -> list:
@@ -145,12 +160,11 @@ def parse_search(doc: dict) -> list[dict]:
 def iter_bulk(path) -> Iterator[dict]:
     """Entities from a scroll dump: one ES hit (or bare ``_source``) per line, gzip or plain."""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as lines:
+    with opener(path, "rb") as lines:
         for line in lines:
-            line = line.strip()
-            if not line:
+            if line.isspace():
                 continue
-            doc = json.loads(line)
+            doc = orjson.loads(line)
             e = parse_source(doc.get("_source", doc))
             if e:
                 yield e
