@@ -108,6 +108,9 @@ def main() -> int:
                       "REGISTRY_DEV_ENTITIES": os.environ.get("BENCH_REGISTRY_PER_COUNTRY", "250000"),
                       "REGISTRY_FEED_INTERVAL": "0"})
     prepare_dataset(suite, companies)
+    if os.environ.get("BENCH_REGISTRY_DATABASE_URL"):
+        # an index built beforehand, e.g. by `python -m registry_lookup.bench --entities 10000000 --data-dir ...`
+        suite.env.update({"REGISTRY_DATABASE_URL": os.environ["BENCH_REGISTRY_DATABASE_URL"], "REGISTRY_BOOTSTRAP": "0"})
     from tests.conftest import procfile
 
     for name in procfile():
@@ -160,7 +163,8 @@ def main() -> int:
             from registry_lookup import bench as registry_bench  # the service-level registry benchmarks
 
             entities = int(os.environ.get("BENCH_REGISTRY_ENTITIES", "1000000"))  # 10,000,000 for the figure
-            results.extend(registry_bench.run(entities=entities, queries=500))
+            if entities > 0:
+                results.extend(registry_bench.run(entities=entities, queries=500))
         except ImportError:
             pass
     finally:

@@ -119,7 +119,9 @@ class Company(Base):
 
 # Counter sorts are mostly descending ("most active projects first", ties by name).
 for _column, _name in (("active_projects", "projects"), ("unresolved_tasks", "tasks"), ("unsigned_agreements", "agreements")):
-    Index(f"ix_companies_tenant_{_name}", Company.tenant_id, getattr(Company, _column).desc(), Company.sort_name, Company.id)
+    # relationship last: a relationship filter while sorting by a count reads the index alone (page 2,000 stays fast)
+    Index(f"ix_companies_tenant_{_name}", Company.tenant_id, getattr(Company, _column).desc(), Company.sort_name, Company.id,
+          Company.relationship)
 
 
 class CompanyWord(Base):

@@ -7,8 +7,9 @@ SQLite index builds its secondary btrees and FTS tables once at the end; search
 runs at most four indexed queries per country.
 
 SQLite: one FTS5 table per country (external content, prefix indexes of 2
-and 3 characters). PostgreSQL: ``registry_words`` with a C-collation btree,
-so a word prefix is a range scan.
+to 8 characters). PostgreSQL: ``registry_words`` with a C-collation btree,
+so a word prefix is a range scan. Both: a partial btree over companies'
+numbers for number prefixes.
 """
 from __future__ import annotations
 
@@ -34,7 +35,10 @@ COUNTRIES = ("NO", "SE", "DK", "GB")
 _SECONDARY = {
     "ix_registry_entities_name_key": "registry_entities (country, kind, name_key)",
     "ix_registry_entities_parent": "registry_entities (country, parent)",
+    "ix_registry_entities_main_number": "registry_entities (country, org_number) WHERE kind = 'main'",
 }
+FTS_PREFIX = 8  # the longest FTS prefix index (migration 0002): longer words match through a filter
+_LONG_SCAN = 1000  # candidates of a long word's 8-character prefix checked before asking FTS5 for the word
 _PENDING = "index:rebuild"  # registry_sync marker while a fresh load has its search structures pending
 
 
@@ -49,8 +53,16 @@ class Hit:
     item: dict
 
 
-def fts_query(ws: list[str]) -> str:
-    return " AND ".join(f'"{w}"*' for w in ws)
+def fts_query(ws: list[str], full: bool = False) -> str:
+    """Words up to ``FTS_PREFIX`` characters are prefix queries on a prefix index; a longer
+    word asks for its first ``FTS_PREFIX`` characters (see ``long_words``) unless ``full``."""
+    return " AND ".join(f'"{w if full else w[:FTS_PREFIX]}"*' for w in ws)
+
+
+def long_words(ws: list[str]) -> list[str]:
+    """The words that the FTS query only matched by their first ``FTS_PREFIX`` characters:
+    checked against ``name_key`` (FTS5 would otherwise merge every matching word's doclist)."""
+    return [w for w in ws if len(w) > FTS_PREFIX]
 
 
 class Index:
@@ -102,6 +114,9 @@ class Index:
             conn.rollback()
             raise
         finally:
+            close = getattr(batches, "close", None)
+            if close is not None:  # a generator reading a parse worker: stop the worker now, not at GC
+                close()
             try:
                 self._bulk_pragmas(conn, False, fresh=deferred)
             finally:
@@ -120,6 +135,8 @@ class Index:
         try:
             cur.execute(f"PRAGMA synchronous={'OFF' if on else 'NORMAL'}")
             cur.execute(f"PRAGMA cache_size={-262144 if on else -65536}")
+            # mapped pages would count as this process's memory on top of the page cache
+            cur.execute(f"PRAGMA mmap_size={0 if on else 268435456}")
             if fresh:
                 cur.execute("PRAGMA busy_timeout=0")  # never wait for other connections here
                 try:
@@ -159,7 +176,6 @@ class Index:
             self._bulk_pragmas(conn, True, fresh=True)
             cur = conn.cursor()
             cur.execute("PRAGMA temp_store=FILE")  # the index sorter spills to disk: memory stays bounded
-            cur.execute("PRAGMA threads=2")
             for name, target in _SECONDARY.items():
                 cur.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
             conn.commit()
@@ -173,7 +189,6 @@ class Index:
             conn.commit()
             cur.execute("PRAGMA optimize")
             cur.execute("PRAGMA temp_store=MEMORY")
-            cur.execute("PRAGMA threads=0")
             cur.close()
         except BaseException:
             conn.rollback()
@@ -337,6 +352,20 @@ class Index:
     def _word_matches(self, run, country: str, ws: list[str], limit: int) -> Iterator[tuple]:
         if self.sqlite:
             t = fts_table(country)
+            longer = long_words(ws)
+            if longer:
+                # the first _LONG_SCAN candidates of the 8-character prefixes (incremental), checked in full
+                check = " AND ".join("(' ' || e.name_key) LIKE ?" for _ in longer)
+                rows = run(f"SELECT {_HIT} FROM (SELECT rowid AS id FROM {t} WHERE {t} MATCH ? LIMIT ?) f "
+                           f"JOIN registry_entities e ON e.id = f.id WHERE {check} LIMIT ?",
+                           (fts_query(ws), _LONG_SCAN, *(f"% {w}%" for w in longer), limit)).all()
+                if len(rows) >= limit:
+                    yield from rows
+                    return
+                # few of them match, so the whole words are rare: FTS5's full prefix merge is cheap
+                yield from run(f"SELECT {_HIT} FROM {t} f JOIN registry_entities e ON e.id = f.rowid "
+                               f"WHERE {t} MATCH ? LIMIT ?", (fts_query(ws, full=True), limit))
+                return
             yield from run(f"SELECT {_HIT} FROM {t} f JOIN registry_entities e ON e.id = f.rowid "
                            f"WHERE {t} MATCH ? LIMIT ?", (fts_query(ws), limit))
             return

@@ -8,7 +8,7 @@ uses ``registry_words`` (one row per folded word, C-collation btree, so a
 prefix is a range scan). ``name_key`` (folded name) has a btree for
 name-prefix search on both.
 """
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 COUNTRIES = ("NO", "SE", "DK", "GB")
@@ -26,6 +26,9 @@ class RegistryEntity(Base):
         UniqueConstraint("country", "org_number", name="uq_registry_entities_country_org"),
         Index("ix_registry_entities_name_key", "country", "kind", "name_key"),
         Index("ix_registry_entities_parent", "country", "parent"),
+        # number prefixes over companies only (sub-unit numbers would be scanned first otherwise)
+        Index("ix_registry_entities_main_number", "country", "org_number",
+              sqlite_where=text("kind = 'main'"), postgresql_where=text("kind = 'main'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

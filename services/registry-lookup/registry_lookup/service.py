@@ -41,7 +41,7 @@ def bootstrap(url: str) -> None:
         per_country = int(os.environ.get("REGISTRY_DEV_ENTITIES", "20000"))
         start = time.perf_counter()
         files = devdata.write_all(Path(data_dir()) / "registry", per_country)
-        total = sum(importer.import_file(index, source, path) for source, paths in files.items() for path in paths)
+        total = importer.import_files(index, [(source, path) for source, paths in files.items() for path in paths])
         log.info("registry index bootstrapped with %d dev entities in %.1f s", total, time.perf_counter() - start)
     finally:
         engine.dispose()

@@ -115,3 +115,17 @@ def test_dev_bulk_files_are_in_the_registries_formats(dev_files):
     assert all(cvr.is_valid(c["org_number"]) for c in devdata.companies("DK", 500))
     assert all(se_orgnr.is_valid(c["org_number"]) for c in devdata.companies("SE", 500))
 
+
+
+def test_long_word_prefixes_and_number_prefixes(loaded_index):
+    from registry_lookup.index import FTS_PREFIX
+    from registry_lookup.text import words
+
+    long = next(w for c in devdata.companies("NO", 200, seed=1) for w in words(c["name"]) if len(w) > FTS_PREFIX + 1)
+    for q in (long[:FTS_PREFIX + 1], long):  # longer than the longest FTS prefix index
+        hits = loaded_index.search("NO", [q], None, 50)
+        assert hits and all(any(w.startswith(q) for w in words(h.item["name"])) for h in hits)
+    # a number prefix looks at companies only: Danish P-numbers (sub-units) start with 1, CVR numbers here with 2
+    assert loaded_index.search("DK", [], None, 10, number_prefix="10") == []
+    found = loaded_index.search("DK", [], None, 10, number_prefix="20")
+    assert len(found) == 10 and all(len(h.item["org_number"]) == 8 for h in found)

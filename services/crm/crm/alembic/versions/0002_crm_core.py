@@ -74,9 +74,9 @@ def upgrade():
         ("ix_companies_tenant_dept", ["tenant_id", "department_id"]),
         ("ix_companies_tenant_parent", ["tenant_id", "parent_id", "sort_name", "id"]),
         ("ix_companies_tenant_created", ["tenant_id", "created_at", "id"]),
-        ("ix_companies_tenant_projects", ["tenant_id", sa.text("active_projects DESC"), "sort_name", "id"]),
-        ("ix_companies_tenant_tasks", ["tenant_id", sa.text("unresolved_tasks DESC"), "sort_name", "id"]),
-        ("ix_companies_tenant_agreements", ["tenant_id", sa.text("unsigned_agreements DESC"), "sort_name", "id"]),
+        ("ix_companies_tenant_projects", ["tenant_id", sa.text("active_projects DESC"), "sort_name", "id", "relationship"]),
+        ("ix_companies_tenant_tasks", ["tenant_id", sa.text("unresolved_tasks DESC"), "sort_name", "id", "relationship"]),
+        ("ix_companies_tenant_agreements", ["tenant_id", sa.text("unsigned_agreements DESC"), "sort_name", "id", "relationship"]),
     ):
         op.create_index(name, "companies", cols)
 
