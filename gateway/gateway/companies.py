@@ -122,10 +122,16 @@ def index():
     per_page = current_app.config["PAGE_SIZE"]
     # The list comes back without facet counts (fast, also while typing); the filter
     # panel fetches its counts separately (companies.filters) once the list is shown.
-    calls = [lambda: rpc.list_companies(state.to_query(per_page, facets=False)), rpc.list_attributes]
-    if not is_htmx():
+    # While typing or paging (htmx) the panel is left to that request too, so only the
+    # attribute names the active-filter chips need are fetched, and only when filtered by one.
+    full = not is_htmx()
+    calls = [lambda: rpc.list_companies(state.to_query(per_page, facets=False))]
+    if full or state.attr or state.stars or state.flag:
+        calls.append(rpc.list_attributes)
+    if full:
         calls.append(rpc.list_views)
-    result, attributes, *rest = rpc.parallel(*calls)
+    result, *rest = rpc.parallel(*calls)
+    attributes = rest.pop(0) if len(calls) > 1 else []
     panel = _panel(state, result.get("facets"), attributes or [])
     last = max(1, (result["total"] + result["per_page"] - 1) // result["per_page"]) if result.get("per_page") else 1
     context = dict(

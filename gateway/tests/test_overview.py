@@ -19,13 +19,14 @@ def test_full_page_without_htmx(client, rpc):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_fragment_with_htmx_has_results_and_panel_out_of_band(client, rpc):
+def test_fragment_with_htmx_has_results_and_refreshes_the_panel_out_of_band(client, rpc):
     response = client.get("/companies?q=fjord", headers=HX)
     assert response.status_code == 200
     body = response.text
     assert "<!doctype html>" not in body
     assert body.lstrip().startswith('<div id="results"')
-    assert 'id="filter-panel"' in body and 'hx-swap-oob="true"' in body
+    assert 'id="facets-loader" hidden hx-swap-oob="true"' in body and 'hx-target="#filter-panel"' in body
+    assert "list_attributes" not in rpc.methods()  # nothing the typing user waits for needlessly
     assert 'id="view-query"' in body
     assert "HX-Request" in response.headers["Vary"]
     assert "list_views" not in rpc.methods()  # the fragment does not need them

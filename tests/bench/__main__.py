@@ -97,6 +97,25 @@ def queries(rng: random.Random) -> list[str]:
     return out
 
 
+def record_in_readme(results: list[dict], companies: int) -> None:
+    """Put the figures between the bench markers of README.md."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start not in text or end not in text:
+        return
+    rows = ["| operation | n | p50 ms | p95 ms | p99 ms | rps | target |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        target = TARGETS.get(r["name"])
+        goal = " ".join(f"{k} ≤ {v}" for k, v in zip(("p50", "p95"), target or ()) if v is not None) if target else ""
+        rows.append(f"| {r['name']} | {r['n']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['rps'] or ''} | {goal} |")
+    stamp = (f"Run {time.strftime('%Y-%m-%d')}: {companies:,} companies"
+             + (f", registry index `{os.environ['BENCH_REGISTRY_DATABASE_URL'].rsplit('/', 1)[-1]}`"
+                if os.environ.get("BENCH_REGISTRY_DATABASE_URL") else "") + ".")
+    block = "\n".join([start, stamp, "", *rows, end])
+    readme.write_text(text[: text.index(start)] + block + text[text.index(end) + len(end):])
+
+
 def main() -> int:
     companies = int(os.environ.get("BENCH_COMPANIES", "100000"))
     amqp, can_manage = ensure_rabbitmq()
@@ -182,6 +201,7 @@ def main() -> int:
             verdict = ("ok " if ok else "MISSED ") + " ".join(
                 f"{k}≤{v}" for k, v in (("p50", target[0]), ("p95", target[1])) if v is not None)
         print(f"{r['name']:<30}{r['n']:>7}{r['p50_ms']:>10}{r['p95_ms']:>10}{r['p99_ms']:>10}{r['rps'] or '':>10}   {verdict}")
+    record_in_readme(results, companies)
     if failed:
         print("\nSome targets were missed (see above).")
     print(f"\nwritten: {OUT / 'results.json'}")

@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     prepare(args.module)
     if args.migrate_only:
         return
+    from .amqp import tune_rpc_replies
+
+    tune_rpc_replies()
     from nameko.cli.main import main as nameko_main
 
     sys.argv = ["nameko", "run", "--config", args.config, args.module]

@@ -86,6 +86,10 @@ def container_factory_real(rabbit_uri):
     """Start real nameko containers on the real broker; stop them after the test."""
     from nameko.containers import ServiceContainer
 
+    from .amqp import tune_rpc_replies
+
+    tune_rpc_replies()  # as service_common.run does
+
     containers = []
 
     def make(service_cls, extra_config=None):

@@ -1,0 +1,33 @@
+"""The overview's filter panel, sorting and saved views in a real browser."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.test_login_and_live_search import browser, login, page  # noqa: F401 - shared fixtures
+
+
+def test_filter_sort_and_save_a_view(page):  # noqa: F811
+    login(page)
+    customer = page.get_by_role("checkbox", name=re.compile(r"^Customer"))
+    expect(page.locator("#filter-panel .facet-count").first).to_be_visible()  # counts arrive after the list
+    customer.check()
+    expect(page).to_have_url(re.compile(r"relationship=customer"))
+    badges = page.locator("#results tbody .badge")
+    expect(badges.first).to_have_text("Customer")
+    assert set(badges.all_inner_texts()) == {"Customer"}
+    page.get_by_role("link", name=re.compile(r"Unresolved\s+tasks", re.I)).click()
+    expect(page).to_have_url(re.compile(r"sort=-unresolved_tasks"))
+    counts = page.locator("#results tbody tr td.num").all_inner_texts()
+    assert counts, "no rows"
+    page.get_by_text("Save this view…").click()
+    page.locator("input[name=name]").last.fill("Kunder med oppgaver")
+    page.get_by_role("button", name="Save view").click()
+    expect(page.get_by_role("link", name="Kunder med oppgaver")).to_be_visible()
+    page.goto("/companies")
+    page.get_by_role("link", name="Kunder med oppgaver").click()
+    expect(page).to_have_url(re.compile(r"relationship=customer"))
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Customer"))).to_be_checked()
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"relationship="))
