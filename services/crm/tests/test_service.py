@@ -65,7 +65,7 @@ def test_search_pages_are_sorted_and_counted(running_service, rpc_factory, tenan
     assert first["total"] == 60
     names = [c["name"] for c in first["items"] + second["items"]]
     assert len(set(c["id"] for c in first["items"] + second["items"])) == 50
-    from crm.text import sort_key
+    from service_common.text import sort_key
 
     assert [sort_key(n) for n in names] == sorted(sort_key(n) for n in names)
 
