@@ -10,6 +10,8 @@ then those rows with their owners and invoiced totals.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 import re
 from datetime import date
@@ -219,11 +221,15 @@ def list_companies(session: Session, tenant_id: int, user_id: int | None, q: Ove
                 "unresolved_tasks": r.unresolved_tasks, "unsigned_agreements": r.unsigned_agreements,
                 "invoiced_this_year": util.money(r.amount_minor), "currency": currency,
             })
-    facets = facet_counts(session, tenant_id, user_id, q, cache) if q.facets else None
+    facets = facet_counts(session, tenant_id, user_id, q, cache, total) if q.facets else None
     return {"items": items, "total": total, "page": q.page, "per_page": q.per_page, "sort": q.sort, "facets": facets}
 
 
-def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: OverviewQuery, cache: dict | None = None) -> dict:
+ONE_PASS_MAX = 40_000  # up to this many matching companies, one pass beats a GROUP BY per column
+
+
+def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: OverviewQuery, cache: dict | None = None,
+                 total: int | None = None) -> dict:
     """Counts per value of each filter, each over the other filters (a facet
     ignores its own selection, so its other values stay visible)."""
     cache = cache if cache is not None else {}
@@ -238,11 +244,29 @@ def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: Overv
             stmt = stmt.limit(top)
         return [{"value": v, "count": c} for v, c in session.execute(stmt)]
 
+    # The company columns whose own filter is not set share one WHERE: count them all in one
+    # pass over the matching rows instead of one GROUP BY each (several times faster when filtered).
+    columns = {"relationship": C.relationship, "country": C.country, "region": C.region, "city": C.city,
+               "department": C.department_id, "industry": C.industry_code}
+    unfiltered = [dim for dim in columns if not getattr(q, dim)] if total is not None and total <= ONE_PASS_MAX else []
+    shared: dict[str, Counter] = {dim: Counter() for dim in unfiltered}
+    if unfiltered:
+        for row in session.execute(select(*(columns[d] for d in unfiltered)).where(*where(None))):
+            for dim, value in zip(unfiltered, row):
+                if value is not None:
+                    shared[dim][value] += 1
+
+    def counted(dim, top=None):
+        if dim in shared:
+            pairs = sorted(shared[dim].items(), key=lambda kv: (-kv[1], kv[0]))
+            return [{"value": v, "count": c} for v, c in (pairs[:top] if top else pairs)]
+        return simple(dim, columns[dim], top)
+
     out = {
-        "relationship": simple("relationship", C.relationship),
-        "country": simple("country", C.country),
-        "region": simple("region", C.region),
-        "city": simple("city", C.city, TOP),
+        "relationship": counted("relationship"),
+        "country": counted("country"),
+        "region": counted("region"),
+        "city": counted("city", TOP),
     }
     n = func.count().label("n")
     owner_where = where("owner")
@@ -256,10 +280,7 @@ def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: Overv
         ).all()
     labels = util.names(session, tenant_id, [r[0] for r in rows])
     out["owner"] = [{"value": uid, "label": labels.get(uid, "?"), "count": c} for uid, c in rows]
-    rows = session.execute(
-        select(C.department_id, n).where(*where("department"), C.department_id.is_not(None))
-        .group_by(C.department_id).order_by(n.desc())
-    ).all()
+    rows = [(f["value"], f["count"]) for f in counted("department")]
     labels = dict(session.execute(select(Department.id, Department.name).where(Department.tenant_id == tenant_id)).all())
     out["department"] = [{"value": d, "label": labels.get(d, "?"), "count": c} for d, c in rows]
     tag_where = where("tag")
@@ -273,10 +294,7 @@ def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: Overv
         ).all()
     labels = dict(session.execute(select(Tag.id, Tag.name).where(Tag.tenant_id == tenant_id)).all()) if rows else {}
     out["tag"] = [{"value": labels.get(t, "?"), "count": c} for t, c in rows]
-    rows = session.execute(
-        select(C.industry_code, n).where(*where("industry"), C.industry_code.is_not(None))
-        .group_by(C.industry_code).order_by(n.desc(), C.industry_code).limit(TOP)
-    ).all()
+    rows = [(f["value"], f["count"]) for f in counted("industry", TOP)]
     out["industry"] = [
         {"value": code, "count": c, "label": session.scalar(
             select(C.industry_text).where(C.tenant_id == tenant_id, C.industry_code == code).limit(1))}
