@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from . import errors, images, records, rpc

@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import requests
 
 from tests.conftest import Suite
 from tests.run_all import ensure_rabbitmq, fresh_vhost

@@ -7,14 +7,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_login_and_live_search import browser, login, page  # noqa: F401 - shared fixtures
+from tests.browser.ui import login
 
 PNG_1PX = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
 
 @pytest.fixture
-def card(page, tmp_path):  # noqa: F811
+def card(page, tmp_path):
     login(page)
     page.get_by_role("searchbox", name="Search companies").press_sequentially("berg", delay=30)
     expect(page).to_have_url(re.compile(r"q=berg"))

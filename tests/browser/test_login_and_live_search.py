@@ -1,52 +1,12 @@
 """A real browser (Debian's Chromium, driven by Playwright) against the running suite."""
 from __future__ import annotations
 
-import os
 import re
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, suite):
-    context = browser.new_context(base_url=suite.url)
-    pg = context.new_page()
-    errors = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    expected = re.compile(r"status of (401|422)")  # a refused login or an invalid form: the page says why
-
-    def on_console(msg):
-        if msg.type == "error" and not expected.search(msg.text):
-            errors.append(msg.text)
-
-    pg.on("console", on_console)
-    yield pg
-    context.close()
-    assert errors == [], errors  # no JavaScript errors, no CSP violations
-
-
-def login(page):
-    page.goto("/companies")
-    expect(page).to_have_url(re.compile(r"/login"))
-    page.fill("input[name=email]", ADMIN_EMAIL)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/companies"))
+from tests.browser.ui import login
+from tests.conftest import ADMIN_EMAIL
 
 
 def test_log_in_and_search_live_with_history(page):

@@ -5,10 +5,10 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_login_and_live_search import browser, login, page  # noqa: F401 - shared fixtures
+from tests.browser.ui import login
 
 
-def test_filter_sort_and_save_a_view(page):  # noqa: F811
+def test_filter_sort_and_save_a_view(page):
     login(page)
     customer = page.get_by_role("checkbox", name=re.compile(r"^Customer"))
     expect(page.locator("#filter-panel .facet-count").first).to_be_visible()  # counts arrive after the list

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
-from tests.browser.test_login_and_live_search import browser, login, page  # noqa: F401 - fixtures
+from tests.browser.ui import login
 from tests.registry_picks import dev_company
 
 

@@ -604,7 +604,6 @@ def cvr_produktionsenheder(c: dict) -> list[dict]:
 
 def cvr_hit(doc: dict, index: str = "virksomhed") -> dict:
     key = "Vrvirksomhed" if index == "virksomhed" else "VrproduktionsEnhed"
-    ident = doc["cvrNummer"] if index == "virksomhed" else doc["pNummer"]
     return {"_index": f"cvr-permanent-{index}-20250201", "_type": "_doc", "_id": str(doc["enhedsNummer"]),
             "_score": 1.0, "_source": {key: doc}}
 
@@ -622,7 +621,7 @@ def _bv_description(c) -> str:
 
 def bolagsverket_row(c: dict) -> list[str]:
     p = c["postal"]
-    proceedings = {"bankrupt": f"KK-AVOMFO$2024-01-26", "dissolved": ""}.get(c["status"], "")
+    proceedings = {"bankrupt": "KK-AVOMFO$2024-01-26", "dissolved": ""}.get(c["status"], "")
     return [
         f"{c['org_number']}$ORGNR-IDORG", "", "SE-LAND", f"{c['name']}$FORETAGSNAMN-ORGNAM${c['registered_on']}",
         f"{c['form']}-ORGFO", "2023-05-05" if c["status"] == "dissolved" else "",

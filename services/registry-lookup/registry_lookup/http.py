@@ -62,7 +62,7 @@ class HttpSource:
         return result
 
     def _attempts(self, method, url, not_found, kwargs):
-        last = "no answer"
+        last, last_response = "no answer", None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self._delay(attempt, last_response))

@@ -3,7 +3,7 @@ bulk files, search ranking and folding, upserts, the Brønnøysund update feed."
 import gzip
 import json
 
-from registry_lookup import devdata, importer, lookup, records
+from registry_lookup import devdata, importer, lookup
 from registry_lookup.schemas import SearchIn
 
 
