@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import util
 from .exceptions import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from .models import Department, LoginAttempt, Tenant, User
 from .schemas import DepartmentIn, LoginIn, UserIn, dump_department, dump_user
@@ -88,11 +88,7 @@ def create_user(session: Session, tenant_id: int, data: UserIn) -> dict:
         active=True,
     )
     session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationError("A user with this e-mail already exists", field="email") from None
+    util.commit_unique(session, "A user with this e-mail already exists", "email")
     return dump_user(user)
 
 
@@ -111,11 +107,7 @@ def list_departments(session: Session, tenant_id: int) -> list[dict]:
 def create_department(session: Session, tenant_id: int, data: DepartmentIn) -> dict:
     dept = Department(tenant_id=tenant_id, name=data.name)
     session.add(dept)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationError("A department with this name already exists", field="name") from None
+    util.commit_unique(session, "A department with this name already exists", "name")
     return dump_department(dept)
 
 

@@ -380,11 +380,7 @@ def list_attributes(session: Session, tenant_id: int) -> list[dict]:
 def create_attribute(session: Session, tenant_id: int, data: AttributeIn) -> dict:
     attr = Attribute(tenant_id=tenant_id, name=data.name, type=data.type, options=json.dumps(data.options))
     session.add(attr)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationError("An attribute with this name already exists", field="name") from None
+    util.commit_unique(session, "An attribute with this name already exists", "name")
     return dump_attribute(attr)
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .exceptions import NotFound, ValidationError
@@ -113,3 +114,12 @@ def ref(id_: int | None, names_: dict[int, str]) -> dict | None:
     if id_ is None:
         return None
     return {"id": id_, "name": names_.get(id_, "?")}
+
+
+def commit_unique(session: Session, message: str, field: str) -> None:
+    """Commit; a unique constraint that refuses the row becomes a ValidationError on ``field``."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationError(message, field=field) from None
