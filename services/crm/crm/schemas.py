@@ -523,3 +523,32 @@ class OrgRef(Schema):
 
 class OrgRefs(Schema):
     refs: list[OrgRef] = Field(max_length=100)
+
+
+class SelectionFilter(OverviewQuery):
+    """The overview's filter as a selection: every field of the overview query
+    (search and filters, as the URL holds them); paging, sort and facets are
+    ignored when it selects."""
+
+
+class SelectionIn(Schema):
+    """A selection of companies: explicit ``ids`` (at most 10,000), or the
+    overview ``filter`` ("all N matching this search and these filters"),
+    optionally minus ``exclude_ids``. Exactly one of ``ids`` / ``filter``."""
+
+    ids: list[int] | None = Field(default=None, max_length=10_000)
+    filter: SelectionFilter | None = None
+    exclude_ids: list[int] = Field(default=[], max_length=10_000)
+
+    @field_validator("ids", "exclude_ids")
+    @classmethod
+    def _bounded_ids(cls, values):
+        if values and any(not 1 <= v <= 2**53 for v in values):
+            raise ValueError("ids are positive integers")
+        return values
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.ids is None) == (self.filter is None):
+            raise ValueError("selection: give either ids or filter")
+        return self
