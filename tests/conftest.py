@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from service_common import auth
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "e2e-admin-password"
@@ -43,6 +45,9 @@ class Suite:
         self.data = tmp
         self.logs = tmp / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
+        self.keys = tmp / "keys"
+        for issuer in ("gateway", "crm", "registry_lookup", "credit_monitor", "mailer", "export"):
+            auth.generate(self.keys, issuer)
         self.env = {
             **os.environ,
             "CRM_DATA_DIR": str(tmp / "data"),
@@ -57,6 +62,7 @@ class Suite:
             "REGISTRY_DEV_ENTITIES": os.environ.get("REGISTRY_DEV_ENTITIES", "2000"),
             "REGISTRY_STANDINS_PORT": str(standins_port := free_port()),
             "REGISTRY_STANDINS_URL": f"http://127.0.0.1:{standins_port}",
+            "AUTH_KEYS_DIR": str(self.keys),
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
@@ -104,6 +110,14 @@ class Suite:
         path = self.logs / f"{name}.log"
         text = path.read_text(errors="replace") if path.exists() else ""
         return f"--- {name} ---\n" + "\n".join(text.splitlines()[-lines:])
+
+    def token(self, tenant_id=None, user_id=None, typ=None, ttl=300, issuer="gateway", **claims) -> str:
+        """A caller token as the gateway (or ``issuer``) mints it, for calls straight over RPC."""
+        typ = typ or ("user" if user_id is not None else "gateway")
+        return auth.Signer.from_dir(self.keys, issuer).mint(
+            audience=("crm", "registry_lookup", "credit_monitor", "mailer", "export"), typ=typ, ttl=ttl,
+            tenant_id=tenant_id, user_id=user_id, role=claims.pop("role", "admin" if typ == "user" else None),
+            **claims)
 
     def login(self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> requests.Session:
         s = requests.Session()

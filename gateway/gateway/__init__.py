@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     app.extensions["rpc"] = app.config.get("RPC_TRANSPORT") or RpcTransport(app.config["AMQP_URI"])
+    app.extensions["token_signer"] = _signer(app.config)
 
     from . import formats, web
 
@@ -45,6 +46,17 @@ def create_app(config: dict | None = None) -> Flask:
         return redirect(url_for("companies.index"))
 
     return app
+
+
+def _signer(config: dict):
+    """The gateway's token signer (its Ed25519 key); a throw-away key in tests without one."""
+    from pathlib import Path
+
+    from service_common.auth import GATEWAY, Ed25519PrivateKey, Signer, load_private_key
+
+    if config.get("SIGNING_KEY_FILE"):
+        return Signer(GATEWAY, load_private_key(Path(config["SIGNING_KEY_FILE"])))
+    return Signer(GATEWAY, Ed25519PrivateKey.generate())
 
 
 def _test_defaults() -> dict:

@@ -24,8 +24,14 @@ def from_env() -> dict:
         if not dev:
             raise ConfigError("GATEWAY_SECRET_KEY is required (set GATEWAY_DEV=1 for a throw-away dev key)")
         secret = secrets.token_hex(32)
+    key_file = os.environ.get("GATEWAY_SIGNING_KEY_FILE") or (
+        os.path.join(os.environ["AUTH_KEYS_DIR"], "gateway.key") if os.environ.get("AUTH_KEYS_DIR") else "")
+    if not key_file or not os.path.exists(key_file):
+        raise ConfigError("GATEWAY_SIGNING_KEY_FILE (or AUTH_KEYS_DIR with gateway.key) is required: the gateway "
+                          "signs every service call (python -m service_common.auth keygen DIR gateway)")
     return {
         "SECRET_KEY": secret,
+        "SIGNING_KEY_FILE": key_file,
         "AMQP_URI": os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
         "RPC_TIMEOUT": float(os.environ.get("GATEWAY_RPC_TIMEOUT", "1.8")),
         # registry_lookup may ask a national registry's live API: allow it longer than the crm

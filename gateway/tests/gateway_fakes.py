@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+import jwt
 from dataclasses import dataclass
 
 from gateway import create_app
@@ -25,6 +28,15 @@ class Call:
     context: dict
     timeout: float
     thread: str
+    claims: dict = dataclasses.field(default_factory=dict)  # the caller token's claims (signature checked by the services)
+
+
+def _claims(context) -> dict:
+    """The claims of the signed caller token the gateway sent (its signature is the services' to check)."""
+    token = (context or {}).get("auth")
+    if not token:
+        return {}
+    return jwt.decode(token, options={"verify_signature": False})
 
 
 class FakeTransport:
@@ -41,9 +53,11 @@ class FakeTransport:
         return self
 
     def call(self, service, method, args=(), kwargs=None, context=None, timeout=2.0):
+        claims = _claims(context)
+        seen = {k: v for k, v in (("tenant_id", claims.get("tid")), ("user_id", claims.get("uid"))) if v is not None}
         with self._lock:
-            self.calls.append(Call(service, method, list(args), kwargs or {}, context or {}, timeout,
-                                   threading.current_thread().name))
+            self.calls.append(Call(service, method, list(args), kwargs or {}, seen, timeout,
+                                   threading.current_thread().name, claims))
         if method not in self.handlers:
             raise AssertionError(f"unexpected RPC {service}.{method}{tuple(args)}")
         answer = self.handlers[method]

@@ -25,7 +25,7 @@ def _ids(transport, tenant) -> list[int]:
 @pytest.fixture
 def tenant(suite):
     # the bootstrap tenant is the first one and its admin the first user
-    return {"tenant_id": 1, "user_id": 1}
+    return {"auth": suite.token(tenant_id=1, user_id=1)}
 
 
 def test_one_connection_per_thread_is_reused(transport):

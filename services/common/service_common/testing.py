@@ -5,6 +5,12 @@ vhost of its own so a running suite is not disturbed) and a real database,
 each test run on SQLite and on PostgreSQL (``TEST_POSTGRES_URL``, default the
 local server). Nothing is mocked here.
 
+Caller tokens are real too: at start-up the plugin makes an Ed25519 key pair
+for the ``gateway`` issuer (and one per service identity) in a temporary
+``AUTH_KEYS_DIR``, which the service containers verify against, and
+``rpc_factory(tenant_id=..., user_id=...)`` sends a token minted with it, as
+the gateway does. ``mint_token(...)`` makes others (expired, other tenant...).
+
 Use from a service's conftest::
 
     pytest_plugins = ["service_common.testing"]
@@ -14,17 +20,52 @@ and define a ``service_spec`` fixture returning (service_class, package, db_name
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from . import auth
 from .db import make_engine, normalise_url
 from .migrate import upgrade
 
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+SERVICE_IDENTITIES = ("credit_monitor", "export", "mailer", "crm", "registry_lookup")
+ALL_SERVICES = ("crm", "registry_lookup", "credit_monitor", "mailer", "export")
+
+
+def pytest_configure(config):
+    """One key directory for the whole run, unless the environment gives one."""
+    if not os.environ.get("AUTH_KEYS_DIR"):
+        directory = Path(tempfile.mkdtemp(prefix="crm-test-keys-"))
+        for issuer in ("gateway", *SERVICE_IDENTITIES):
+            auth.generate(directory, issuer)
+        os.environ["AUTH_KEYS_DIR"] = str(directory)
+
+
+def keys_dir() -> Path:
+    return Path(os.environ["AUTH_KEYS_DIR"])
+
+
+def mint_token(tenant_id=None, user_id=None, *, typ=None, role="admin", scopes=("*",), audience=ALL_SERVICES,
+               ttl=3600, issuer="gateway", client_ip="127.0.0.1", **claims) -> str:
+    """A token as the gateway (or ``issuer``) would mint it."""
+    if typ is None:
+        typ = "user" if user_id is not None else ("api" if tenant_id is not None else "gateway")
+    signer = auth.Signer.from_dir(keys_dir(), issuer)
+    return signer.mint(audience=audience, typ=typ, ttl=ttl, tenant_id=tenant_id, user_id=user_id,
+                       role=role if typ == "user" else None, scopes=scopes, client_ip=client_ip, **claims)
+
+
+@pytest.fixture
+def token_factory():
+    return mint_token
 
 
 def amqp_uri() -> str:
@@ -118,17 +159,20 @@ def running_service(container_factory_real, database_url, service_spec, rabbit_u
 
 @pytest.fixture
 def rpc_factory(rabbit_uri):
-    """``rpc_factory(tenant_id=1, user_id=1)`` -> a started ClusterRpcProxy."""
+    """``rpc_factory(tenant_id=1, user_id=1)`` -> a started ClusterRpcProxy whose
+    calls carry a user token for that tenant and user (no ids: the gateway's own
+    identity, as for login). ``token=`` sends that token instead, ``token=None``
+    with ``anonymous=True`` sends none; ``context=`` adds raw context headers."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     proxies = []
 
-    def make(tenant_id=None, user_id=None, timeout=10):
-        ctx = {}
-        if tenant_id is not None:
-            ctx["tenant_id"] = tenant_id
-        if user_id is not None:
-            ctx["user_id"] = user_id
+    def make(tenant_id=None, user_id=None, timeout=10, token=None, anonymous=False, context=None, **claims):
+        ctx = dict(context or {})
+        if token is None and not anonymous:
+            token = mint_token(tenant_id, user_id, typ="user" if user_id is not None else None, **claims)
+        if token is not None:
+            ctx["auth"] = token
         proxy = ClusterRpcProxy({"AMQP_URI": rabbit_uri}, context_data=ctx, timeout=timeout)
         proxies.append(proxy)
         return proxy.start()

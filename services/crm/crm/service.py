@@ -16,7 +16,7 @@ from service_common.db import Database, make_engine, ping
 from service_common.validation import validate
 
 from . import auth, card, companies, demo, history, invoices, overview, records, views
-from .exceptions import EXPECTED, ValidationError
+from .exceptions import EXPECTED, Forbidden, ValidationError
 from .schemas import (ActivityIn, ActivityListQuery, AddressesIn, AgreementChanges, AgreementIn, AttributeIn,
                       CompanyChanges, CompanyIn, CompanySearch, ContactChanges, ContactIn, ContactListQuery,
                       CopyAddressIn, CreditIn, DepartmentIn, InvoiceIn, InvoiceSettingsIn, LoginIn, LogoIn, MeetingIn, OrgRefs,
@@ -54,7 +54,7 @@ class CrmService:
     name = "crm"
 
     db = Database(*DATABASE)
-    caller = CallerProvider()
+    caller = CallerProvider(read_scope="companies:read", write_scope="companies:write")
 
     @rpc(expected_exceptions=EXPECTED)
     def health(self):
@@ -63,7 +63,12 @@ class CrmService:
     # -- login, coworkers, departments ---------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def login(self, credentials):
-        return auth.login(self.db.session, validate(LoginIn, credentials))
+        caller = self.caller.require_any()
+        if caller.kind != "gateway":
+            raise Forbidden("Only the gateway signs users in")
+        # the client address comes from the signed gateway token, never from the arguments
+        data = validate(LoginIn, credentials).model_copy(update={"ip": caller.client_ip})
+        return auth.login(self.db.session, data)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_users(self):

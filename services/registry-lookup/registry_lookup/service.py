@@ -10,6 +10,7 @@ from pathlib import Path
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from service_common.context import CallerProvider
 from service_common.db import Database, data_dir, make_engine, ping
 from service_common.validation import validate
 
@@ -52,6 +53,7 @@ class RegistryLookupService:
 
     db = Database(*DATABASE)
     registries = RegistryClients()
+    caller = CallerProvider()
 
     @property
     def index(self) -> Index:
@@ -64,15 +66,18 @@ class RegistryLookupService:
 
     @rpc(expected_exceptions=EXPECTED)
     def search(self, query):
+        self.caller.require_any()
         return lookup.search(self.index, self.registries, validate(SearchIn, query))
 
     @rpc(expected_exceptions=EXPECTED)
     def get(self, ref):
+        self.caller.require_any()
         ref = validate(CompanyRef, ref)
         return lookup.get(self.index, self.registries, ref.country, ref.org_number)
 
     @rpc(expected_exceptions=EXPECTED)
     def subunits(self, ref):
+        self.caller.require_any()
         ref = validate(ParentRef, ref)
         return lookup.subunits(self.index, self.registries, ref.country, ref.org_number)
 
