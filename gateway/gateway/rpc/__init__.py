@@ -1,6 +1,7 @@
 """The only module that talks to services: one function per remote operation.
 
-Each call carries the logged-in caller's tenant and user (from the session)
+Each call carries a signed token naming the logged-in caller's tenant and
+user (gateway/tokens.py; the gateway's own identity when nobody is logged in)
 and has a timeout. Views import these functions, never a proxy.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 
 from flask import current_app, g
 
-from .. import errors
+from .. import errors, tokens
 from .transport import CallTimeout, NoSuchService, RemoteFailure, RpcTransport, TransportError
 
 SERVICES = ("crm", "registry_lookup", "credit_monitor", "mailer", "export")
@@ -20,18 +21,16 @@ def transport() -> RpcTransport:
     return current_app.extensions["rpc"]
 
 
-def _context() -> dict:
-    user = getattr(g, "user", None)
-    if not user:
-        return {}
-    return {"tenant_id": user["tenant_id"], "user_id": user["id"]}
+def _context(service: str) -> dict:
+    """The caller's signed token for ``service`` (see gateway/tokens.py)."""
+    return {"auth": tokens.for_call(service)}
 
 
 def call(service: str, method: str, *args, timeout: float | None = None, context: dict | None = None, **kwargs):
     timeout = timeout or current_app.config["RPC_TIMEOUT"]
     try:
         return transport().call(
-            service, method, args, kwargs, context=_context() if context is None else context, timeout=timeout
+            service, method, args, kwargs, context=_context(service) if context is None else context, timeout=timeout
         )
     except RemoteFailure as exc:
         raise errors.from_remote(exc.error) from None
@@ -107,7 +106,9 @@ def health_all(timeout: float = 1.0) -> dict:
 
 # -- auth, coworkers, departments -------------------------------------------
 def login(email: str, password: str, ip: str | None):
-    return call("crm", "login", {"email": email, "password": password, "ip": ip}, context={})
+    # the crm takes the client address from the signed token; ``ip`` is kept for the record
+    return call("crm", "login", {"email": email, "password": password, "ip": ip},
+                context={"auth": tokens.for_call("crm", as_gateway=True)})
 
 
 def list_users():
