@@ -37,6 +37,18 @@ def broker_reachable(uri: str, timeout: float = 8.0) -> str | None:
         return f"{type(exc).__name__}: {exc}"
 
 
+ISSUERS = ("gateway", "crm", "registry_lookup", "credit_monitor", "mailer", "export")
+
+
+def make_keys(directory: Path) -> None:
+    """Caller-token keys for one machine (kept across runs): the gateway's signing key and
+    each service's identity. In production each process gets only its own .key (deploy/README.md)."""
+    from service_common.auth import generate
+
+    for issuer in ISSUERS:
+        generate(directory, issuer)
+
+
 def environment() -> dict:
     env = dict(os.environ)
     data = Path(env.setdefault("CRM_DATA_DIR", str(ROOT / "var"))).resolve()
@@ -50,6 +62,8 @@ def environment() -> dict:
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
         env["GATEWAY_SECRET_KEY"] = key_file.read_text().strip()
+    keys = Path(env.setdefault("AUTH_KEYS_DIR", str(data / "keys")))
+    make_keys(keys)
     env.setdefault("CRM_ADMIN_EMAIL", "admin@example.com")
     env.setdefault("CRM_ADMIN_PASSWORD", "change-me-now")
     env.setdefault("PYTHONUNBUFFERED", "1")
