@@ -552,3 +552,13 @@ class SelectionIn(Schema):
         if (self.ids is None) == (self.filter is None):
             raise ValueError("selection: give either ids or filter")
         return self
+
+
+class ExportRowsIn(Schema):
+    """``export_rows``: a page of a selection for a report (see crm.export_rows)."""
+
+    selection: SelectionIn
+    columns: list[str] = Field(min_length=1, max_length=100)
+    after_id: int | None = Field(default=None, ge=1)  # None (or 0 at the RPC): from the start
+    limit: int = Field(default=1000, ge=1, le=5000)
+    contacts: bool = False

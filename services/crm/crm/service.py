@@ -23,6 +23,9 @@ from .schemas import (ActivityIn, ActivityListQuery, AddressesIn, AgreementChang
                       OverviewQuery, ProjectChanges, ProjectIn, TagsIn, TagsQuery, TaskChanges, TaskIn, TaskListQuery,
                       TimelineQuery, UserIn, ViewIn, check)
 
+from . import export_rows
+from .schemas import ExportRowsIn
+
 DATABASE = ("crm", "CRM")
 MIGRATIONS = "crm"
 log = logging.getLogger(__name__)
@@ -320,6 +323,20 @@ class CrmService:
         """[{"country","org_number"}] (<=100) -> the tenant's companies among them:
         [{"country","org_number","id","name"}]. Unparseable numbers are skipped."""
         return companies.find_by_org_numbers(self.db.session, self.caller.require().tenant_id, check(OrgRefs, {"refs": refs}))
+
+    # -- reports (the export service pages through a selection) ----------------
+    @rpc(expected_exceptions=EXPECTED)
+    def export_columns(self):
+        """-> {"columns": [{"key","title","type","default"}], "default": [key]}"""
+        return export_rows.catalogue(self.db.session, self.caller.require().tenant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_rows(self, selection, columns, after_id=0, limit=1000, contacts=False):
+        """One keyset page of a selection's rows (see the README, Reports)."""
+        caller = self.caller.require()
+        req = check(ExportRowsIn, {"selection": selection, "columns": columns, "after_id": after_id or None, "limit": limit,
+                                   "contacts": contacts})
+        return export_rows.export_rows(self.db.session, caller.tenant_id, caller.user_id, req)
 
 
 def _id(value, field: str = "company_id") -> int:
