@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .health import bp as health_bp
     from .registry import bp as registry_bp
+    from .account import bp as account_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(companies_bp)
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(registry_bp)
+    app.register_blueprint(account_bp)
 
     @app.get("/")
     def index():

@@ -1,9 +1,11 @@
-"""Administration: coworkers and departments (admins only)."""
+"""Administration: coworkers (add, edit, deactivate, reactivate, role, password reset),
+sign-in security, departments and attributes (admins only)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from . import errors, rpc
+from .rpc import accounts
 from .web import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -15,7 +17,8 @@ def users():
     form, field_errors, status, created = {}, {}, 200, None
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in ("email", "name", "password", "role", "department_id")}
-        payload = {**form, "department_id": int(form["department_id"]) if form["department_id"].isdigit() else None}
+        dept = form["department_id"]
+        payload = {**form, "department_id": int(dept) if dept.isdigit() else None}
         try:
             created = rpc.create_user(payload)
             form = {}
@@ -23,6 +26,75 @@ def users():
             field_errors, status = exc.field_errors, 422
     return render_template("admin/users.html", users=rpc.list_users(), departments=rpc.list_departments(),
                            form=form, errors=field_errors, created=created), status
+
+
+def _coworker(user_id: int) -> dict:
+    for u in rpc.list_users():
+        if u["id"] == user_id:
+            return u
+    raise errors.NotFound("No such coworker.")
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user(user_id: int):
+    """Edit a coworker. A new role, a new e-mail or deactivation signs them out at once."""
+    found = _coworker(user_id)
+    form, field_errors, status, saved = dict(found), {}, 200, request.args.get("saved")
+    if request.method == "POST":
+        form = {k: (request.form.get(k) or "").strip() for k in ("email", "name", "role", "department_id")}
+        form["active"] = request.form.get("active") == "1"
+        dept = form["department_id"]
+        changes = {**form, "department_id": int(dept) if dept.isdigit() else None}
+        try:
+            accounts.update_user(user_id, changes)
+        except errors.ValidationFailed as exc:
+            field_errors, status = exc.field_errors, 422
+            form["department_id"] = int(dept) if dept.isdigit() else None
+        else:
+            return redirect(url_for("admin.user", user_id=user_id, saved="details"), code=303)
+    return render_template("admin/user.html", coworker=found, form=form, errors=field_errors,
+                           departments=rpc.list_departments(), saved=saved, me=g.user["id"] == user_id), status
+
+
+@bp.post("/users/<int:user_id>/active")
+@admin_required
+def user_active(user_id: int):
+    """Deactivate (signs them out at once; they cannot log in) or reactivate."""
+    active = request.form.get("active") == "1"
+    try:
+        accounts.update_user(user_id, {"active": active})
+    except errors.ValidationFailed as exc:
+        return render_template("admin/user.html", coworker=_coworker(user_id), form=_coworker(user_id),
+                               errors=exc.field_errors, departments=rpc.list_departments(), saved=None,
+                               me=g.user["id"] == user_id), 422
+    return redirect(url_for("admin.user", user_id=user_id, saved="reactivated" if active else "deactivated"), code=303)
+
+
+@bp.post("/users/<int:user_id>/password")
+@admin_required
+def user_password(user_id: int):
+    """A temporary password: the coworker is signed out and sets their own at next login."""
+    found = _coworker(user_id)
+    password = request.form.get("password") or ""
+    try:
+        accounts.reset_password(user_id, password, remove_2fa=request.form.get("remove_2fa") == "1")
+    except errors.ValidationFailed as exc:
+        reset_errors = {"reset_" + k: v for k, v in exc.field_errors.items()}
+        return render_template("admin/user.html", coworker=found, form=found, errors=reset_errors,
+                               departments=rpc.list_departments(), saved=None, me=g.user["id"] == user_id), 422
+    return redirect(url_for("admin.user", user_id=user_id, saved="password"), code=303)
+
+
+@bp.route("/security", methods=["GET", "POST"])
+@admin_required
+def security():
+    """Tenant-wide sign-in rules: require two-factor sign-in for everyone."""
+    if request.method == "POST":
+        accounts.set_tenant_settings(request.form.get("require_2fa") == "1")
+        return redirect(url_for("admin.security", saved="1"), code=303)
+    return render_template("admin/security.html", settings=accounts.get_tenant_settings(),
+                           saved=request.args.get("saved") == "1")
 
 
 @bp.route("/departments", methods=["GET", "POST"])

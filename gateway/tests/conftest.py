@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway_fakes import ATTRIBUTES, USERS, FakeTransport, company, list_result, log_in, make_app
+from gateway_fakes import ATTRIBUTES, USERS, FakeTransport, company, list_result, log_in, make_app, session_state
 
 
 @pytest.fixture
@@ -29,6 +29,18 @@ def rpc() -> FakeTransport:
     fake.on("get_company", lambda cid: company(id=cid))
     fake.on("list_users", USERS)
     fake.on("list_departments", [{"id": 2, "name": "Oslo office"}])
+    # Every logged-in request first checks its session version (gateway/web.py). Those checks are
+    # answered "still valid" and kept apart in ``fake.session_checks``, so ``calls`` holds the views' calls.
+    fake.session_checks = []
+    view_call = fake.call
+
+    def call(service, method, args=(), kwargs=None, context=None, timeout=2.0):
+        if method == "session_state" and "session_state" not in fake.handlers:
+            fake.session_checks.append(args)
+            return session_state(*args)
+        return view_call(service, method, args, kwargs, context, timeout)
+
+    fake.call = call
     fake.on("company_timeline", lambda cid, opts: [
         {"at": "2026-03-01T10:00:00+00:00", "kind": "activity", "title": "Call with Kari", "detail": "Wants 3 welders",
          "user": {"id": 1, "name": "Ada Admin"}}])

@@ -159,8 +159,13 @@ def make_app(rpc, **config):
     return create_app({"RPC_TRANSPORT": rpc, "WTF_CSRF_ENABLED": False, "TESTING": True, **config})
 
 
-def log_in(client):
+def log_in(client, user: dict | None = None):
     with client.session_transaction() as session:
-        session["user"] = USER
+        session["user"] = {**(user or USER), "session_version": 1}
         session["tenant"] = TENANT
     return client
+
+
+def session_state(version, user: dict | None = None, must=None) -> dict:
+    """What crm.session_state answers for a session that is still valid."""
+    return {"status": "ok", "user": {**(user or USER), "session_version": version}, "tenant": TENANT, "must": must}

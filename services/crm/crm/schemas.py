@@ -457,12 +457,13 @@ class LoginIn(Schema):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
     ip: str | None = Field(default=None, max_length=64)
+    tenant: str | None = Field(default=None, max_length=60)  # slug, when the e-mail exists in several tenants
 
 
 class UserIn(Schema):
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=10, max_length=1024)
+    password: str = Field(min_length=1, max_length=1024)  # strength: auth.check_password
     role: Literal["admin", "user"] = "user"
     department_id: int | None = None
 
@@ -506,7 +507,7 @@ def check(model: type[M], data) -> M:
     """``validate`` that also names the field of errors raised by whole-model
     checks ("email: ..." instead of "__root__")."""
     try:
-        return validate(model, data)
+        return bounded(validate(model, data))
     except ValidationError as exc:
         errors = []
         for err in exc.errors:
@@ -562,3 +563,109 @@ class ExportRowsIn(Schema):
     after_id: int | None = Field(default=None, ge=1)  # None (or 0 at the RPC): from the start
     limit: int = Field(default=1000, ge=1, le=5000)
     contacts: bool = False
+
+
+# -- input limits (issue 11): checked for every schema that goes through ``check`` ------------
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL
+MAX_INT = 2**53  # anything larger is not a number a person or a client means
+MIN_YEAR, MAX_YEAR = 1900, 2199
+ID_FIELDS = {"id", "owner", "department", "parent"}  # id lists of the overview filter
+
+
+def _limit_error(field: str, message: str) -> ValidationError:
+    return ValidationError(f"{field}: {message}", field=field)
+
+
+def _bounded_value(value, field: str, id_like: bool):
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, int):
+        if id_like and not 1 <= value <= MAX_ID:
+            raise _limit_error(field, f"not a valid id (1 to {MAX_ID})")
+        if abs(value) > MAX_INT:
+            raise _limit_error(field, "the number is too large")
+    elif isinstance(value, (date, datetime)):
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise _limit_error(field, f"give a date between the years {MIN_YEAR} and {MAX_YEAR}")
+    elif isinstance(value, Decimal):
+        if not value.is_finite() or abs(value) >= Decimal("1e15"):
+            raise _limit_error(field, "the amount is too large")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise _limit_error(field, "contains a NUL character")
+    elif isinstance(value, (list, tuple, set)):
+        for i, item in enumerate(value):
+            _bounded_value(item, f"{field}.{i}" if not id_like else field, id_like)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _bounded_value(key, field, False)
+            _bounded_value(item, f"{field}.{key}", False)
+    elif isinstance(value, Schema):
+        _bounded_model(value, field + ".")
+
+
+def _bounded_model(model, prefix: str = "") -> None:
+    for name in type(model).model_fields:
+        _bounded_value(getattr(model, name), prefix + name, name in ID_FIELDS or name.endswith(("_id", "_ids", "ids")))
+
+
+def bounded(model: M) -> M:
+    """Ids within the database's range, dates within 1900-2199, numbers and amounts of a sane size,
+    no NUL characters in text: anything else is a ValidationError naming the field (never an
+    OverflowError or a database error later)."""
+    _bounded_model(model)
+    return model
+
+
+def bounded_text(value, field: str):
+    """The same check for a free-form argument that is not a schema (e.g. an attribute value)."""
+    _bounded_value(value, field, False)
+    return value
+
+
+class TotpLoginIn(Schema):
+    challenge: str = Field(min_length=10, max_length=200)
+    code: str = Field(min_length=1, max_length=40)
+
+
+class PasswordChangeIn(Schema):
+    current: str = Field(min_length=1, max_length=1024)
+    new: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordResetIn(Schema):
+    password: str = Field(min_length=1, max_length=1024)
+    remove_2fa: bool = False
+
+
+class UserChanges(Schema):
+    """update_user: any subset; only the keys sent are changed."""
+
+    email: str = Field(default=None, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: str = Field(default=None, min_length=1, max_length=200)
+    role: Literal["admin", "user"] = None
+    department_id: int | None = None
+    active: bool = None
+
+    @model_validator(mode="after")
+    def _not_null(self):
+        for name in ("email", "name", "role", "active"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be empty")
+        return self
+
+
+class CodeIn(Schema):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class PasswordConfirmIn(Schema):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TenantSettingsIn(Schema):
+    require_2fa: bool
+
+
+class TotpBeginIn(Schema):
+    fresh: bool = True

@@ -21,7 +21,9 @@ from .schemas import (ActivityIn, ActivityListQuery, AddressesIn, AgreementChang
                       CompanyChanges, CompanyIn, CompanySearch, ContactChanges, ContactIn, ContactListQuery,
                       CopyAddressIn, CreditIn, DepartmentIn, InvoiceIn, InvoiceSettingsIn, LoginIn, LogoIn, MeetingIn, OrgRefs,
                       OverviewQuery, ProjectChanges, ProjectIn, TagsIn, TagsQuery, TaskChanges, TaskIn, TaskListQuery,
-                      TimelineQuery, UserIn, ViewIn, check)
+                      TimelineQuery, UserIn, ViewIn, bounded_text, check)
+from .schemas import (CodeIn, PasswordChangeIn, PasswordConfirmIn, PasswordResetIn, TenantSettingsIn, TotpLoginIn,
+                      TotpBeginIn, UserChanges, MAX_ID)
 
 from . import export_rows
 from .schemas import ExportRowsIn
@@ -40,6 +42,8 @@ def bootstrap(url: str) -> None:
             name=os.environ.get("CRM_TENANT_NAME", "Demo Staffing AS"),
             admin_email=os.environ.get("CRM_ADMIN_EMAIL", "admin@example.com"),
             admin_password=os.environ.get("CRM_ADMIN_PASSWORD", "change-me-now"),
+            # the bootstrap password must be changed at first login (CRM_ADMIN_MUST_CHANGE=0: not, e.g. in tests)
+            must_change=os.environ.get("CRM_ADMIN_MUST_CHANGE", "1") != "0",
         )
         if tenant is not None:
             log.info("created tenant %s and its admin", tenant.name)
@@ -81,7 +85,7 @@ class CrmService:
     def create_user(self, user):
         caller = self.caller.require()
         auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
-        return auth.create_user(self.db.session, caller.tenant_id, validate(UserIn, user))
+        return auth.create_user(self.db.session, caller.tenant_id, check(UserIn, user))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_departments(self):
@@ -91,12 +95,82 @@ class CrmService:
     def create_department(self, department):
         caller = self.caller.require()
         auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
-        return auth.create_department(self.db.session, caller.tenant_id, validate(DepartmentIn, department))
+        return auth.create_department(self.db.session, caller.tenant_id, check(DepartmentIn, department))
+
+    # -- sessions, passwords, 2FA, coworkers admin (issue 11; crm/auth.py) ---------------
+    @rpc(expected_exceptions=EXPECTED)
+    def login_totp(self, data):
+        caller = self.caller.require_any()
+        if caller.kind != "gateway":
+            raise Forbidden("Only the gateway signs users in")
+        return auth.login_totp(self.db.session, check(TotpLoginIn, data), caller.client_ip)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def session_state(self, session_version):
+        caller = self.caller.require()
+        return auth.session_state(self.db.session, caller.tenant_id, caller.user_id, session_version)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def logout(self):
+        caller = self.caller.require()
+        return auth.logout(self.db.session, caller.tenant_id, caller.user_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_password(self, data):
+        caller = self.caller.require()
+        return auth.change_password(self.db.session, caller.tenant_id, caller.user_id, check(PasswordChangeIn, data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_user(self, user_id, changes):
+        caller = self.caller.require()
+        return auth.update_user(self.db.session, caller.tenant_id, caller.user_id, _id(user_id, "user_id"),
+                                check(UserChanges, changes))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reset_password(self, user_id, data):
+        caller = self.caller.require()
+        return auth.reset_password(self.db.session, caller.tenant_id, caller.user_id, _id(user_id, "user_id"),
+                                   check(PasswordResetIn, data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_account(self):
+        caller = self.caller.require()
+        return auth.get_account(self.db.session, caller.tenant_id, caller.user_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def totp_begin(self, options=None):
+        caller = self.caller.require()
+        return auth.totp_begin(self.db.session, caller.tenant_id, caller.user_id, check(TotpBeginIn, options).fresh)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def totp_enable(self, data):
+        caller = self.caller.require()
+        return auth.totp_enable(self.db.session, caller.tenant_id, caller.user_id, check(CodeIn, data).code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def totp_disable(self, data):
+        caller = self.caller.require()
+        return auth.totp_disable(self.db.session, caller.tenant_id, caller.user_id, check(PasswordConfirmIn, data).password)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def regenerate_recovery_codes(self, data):
+        caller = self.caller.require()
+        return auth.regenerate_recovery_codes(self.db.session, caller.tenant_id, caller.user_id,
+                                              check(PasswordConfirmIn, data).password)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_tenant_settings(self):
+        return auth.get_tenant_settings(self.db.session, self.caller.require().tenant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_tenant_settings(self, settings):
+        caller = self.caller.require()
+        return auth.set_tenant_settings(self.db.session, caller.tenant_id, caller.user_id, check(TenantSettingsIn, settings))
 
     # -- companies -----------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
     def search_companies(self, query=None):
-        return companies.search(self.db.session, self.caller.require().tenant_id, validate(CompanySearch, query))
+        return companies.search(self.db.session, self.caller.require().tenant_id, check(CompanySearch, query))
 
     @rpc(expected_exceptions=EXPECTED)
     def create_company(self, company):
@@ -192,7 +266,7 @@ class CrmService:
     def set_attribute_value(self, company_id, attribute_id, value=None):
         caller = self.caller.require()
         return card.set_attribute_value(self.db.session, caller.tenant_id, caller.user_id, _id(company_id),
-                                        _id(attribute_id, "attribute_id"), value)
+                                        _id(attribute_id, "attribute_id"), bounded_text(value, "value"))
 
     @rpc(expected_exceptions=EXPECTED)
     def company_timeline(self, company_id, query=None):
@@ -347,8 +421,8 @@ def _id(value, field: str = "company_id") -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise ValidationError("Expected an id", field=field) from None
-    if number < 1:
-        raise ValidationError("Expected an id", field=field)
+    if not 1 <= number <= MAX_ID:
+        raise ValidationError(f"Expected an id (1 to {MAX_ID})", field=field)
     return number
 
 
