@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .health import bp as health_bp
     from .registry import bp as registry_bp
+    from .api import bp as api_bp
     from .account import bp as account_bp
 
     app.register_blueprint(auth_bp)
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(registry_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
 
     @app.get("/")

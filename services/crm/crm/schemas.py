@@ -669,3 +669,20 @@ class TenantSettingsIn(Schema):
 
 class TotpBeginIn(Schema):
     fresh: bool = True
+
+
+API_SCOPES = ("companies:read", "companies:write")
+
+
+class ApiClientIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Literal["companies:read", "companies:write"]] = Field(min_length=1, max_length=len(API_SCOPES))
+
+
+class ApiClientCredentials(Schema):
+    client_id: int = Field(ge=1, le=2**31)
+    client_secret: str = Field(min_length=10, max_length=200)
+
+
+class TotpBeginIn(Schema):
+    fresh: bool = True

@@ -15,9 +15,9 @@ from service_common.context import CallerProvider
 from service_common.db import Database, make_engine, ping
 from service_common.validation import validate
 
-from . import auth, card, companies, demo, history, invoices, overview, records, views
+from . import api_clients, auth, card, companies, demo, history, invoices, overview, records, views
 from .exceptions import EXPECTED, Forbidden, ValidationError
-from .schemas import (ActivityIn, ActivityListQuery, AddressesIn, AgreementChanges, AgreementIn, AttributeIn,
+from .schemas import (ApiClientCredentials, ApiClientIn, ActivityIn, ActivityListQuery, AddressesIn, AgreementChanges, AgreementIn, AttributeIn,
                       CompanyChanges, CompanyIn, CompanySearch, ContactChanges, ContactIn, ContactListQuery,
                       CopyAddressIn, CreditIn, DepartmentIn, InvoiceIn, InvoiceSettingsIn, LoginIn, LogoIn, MeetingIn, OrgRefs,
                       OverviewQuery, ProjectChanges, ProjectIn, TagsIn, TagsQuery, TaskChanges, TaskIn, TaskListQuery,
@@ -96,6 +96,33 @@ class CrmService:
         caller = self.caller.require()
         auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
         return auth.create_department(self.db.session, caller.tenant_id, check(DepartmentIn, department))
+
+    # -- API clients (issue 11; crm/api_clients.py) -------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def create_api_client(self, client):
+        caller = self.caller.require("admin")
+        auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
+        return api_clients.create(self.db.session, caller.tenant_id, caller.user_id, check(ApiClientIn, client))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_api_clients(self):
+        caller = self.caller.require("admin")
+        auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
+        return api_clients.list_clients(self.db.session, caller.tenant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def revoke_api_client(self, client_id):
+        caller = self.caller.require("admin")
+        auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
+        return api_clients.revoke(self.db.session, caller.tenant_id, _id(client_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def verify_api_client(self, credentials):
+        """The gateway only: is this client's secret right? -> {"id", "tenant_id", "name", "scopes"}."""
+        caller = self.caller.require_any()
+        if caller.kind != "gateway":
+            raise Forbidden("Only the gateway exchanges API client secrets")
+        return api_clients.verify(self.db.session, check(ApiClientCredentials, credentials))
 
     # -- sessions, passwords, 2FA, coworkers admin (issue 11; crm/auth.py) ---------------
     @rpc(expected_exceptions=EXPECTED)

@@ -12,6 +12,7 @@ import inspect
 import time
 
 import pytest
+from nameko.rpc import Rpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +30,8 @@ PUBLIC = {"health"}  # probes call it without a token: it returns nothing but "o
 def entrypoints() -> list[tuple[str, int]]:
     found = []
     for name, fn in inspect.getmembers(CrmService, inspect.isfunction):
-        if getattr(fn, "nameko_entrypoints", None) and name not in PUBLIC:
+        rpcs = [e for e in getattr(fn, "nameko_entrypoints", ()) if isinstance(e, Rpc)]
+        if rpcs and name not in PUBLIC:
             params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
             found.append((name, len([p for p in params if p.default is inspect.Parameter.empty])))
     return sorted(found)
