@@ -686,3 +686,40 @@ class ApiClientCredentials(Schema):
 
 class TotpBeginIn(Schema):
     fresh: bool = True
+
+
+# -- bulk edits (issue 7) ------------------------------------------------------------
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{8,100}$"
+
+
+class _BulkIn(Schema):
+    selection: SelectionIn
+    idempotency_key: str = Field(pattern=IDEMPOTENCY_KEY)
+
+
+class BulkTagsIn(_BulkIn):
+    """bulk_add_tags / bulk_remove_tags: 1..20 tags (1..50 characters, duplicates merged)."""
+
+    tags: list[str] = Field(min_length=1, max_length=20)
+
+    _tags = field_validator("tags")(classmethod(lambda cls, v: TagsIn._tags.__func__(cls, v)))
+
+
+class BulkAttributesIn(_BulkIn):
+    """bulk_set_attributes: {"<attribute id>": value} (null clears), 1..20 attributes."""
+
+    values: dict[str, Any] = Field(min_length=1, max_length=20)
+
+
+class BulkRelationshipIn(_BulkIn):
+    relationship: Relationship
+
+
+class BulkUndoIn(Schema):
+    operation_id: int = Field(ge=1)
+    idempotency_key: str = Field(pattern=IDEMPOTENCY_KEY)
+
+
+class BulkPreviewIn(Schema):
+    selection: SelectionIn
+    sample: int = Field(default=5, ge=0, le=20)

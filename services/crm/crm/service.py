@@ -28,6 +28,14 @@ from .schemas import (CodeIn, PasswordChangeIn, PasswordConfirmIn, PasswordReset
 from . import export_rows
 from .schemas import ExportRowsIn
 
+from nameko.events import SERVICE_POOL, EventDispatcher, event_handler  # noqa: E402,F811 - issue 7 (bulk edits)
+from nameko.timer import timer  # noqa: E402
+
+from . import bulk  # noqa: E402
+from .schemas import BulkAttributesIn, BulkPreviewIn, BulkRelationshipIn, BulkTagsIn, BulkUndoIn  # noqa: E402
+
+BULK_RESUME_SECONDS = float(os.environ.get("CRM_BULK_RESUME_SECONDS", "5"))
+
 DATABASE = ("crm", "CRM")
 MIGRATIONS = "crm"
 log = logging.getLogger(__name__)
@@ -438,6 +446,74 @@ class CrmService:
         req = check(ExportRowsIn, {"selection": selection, "columns": columns, "after_id": after_id or None, "limit": limit,
                                    "contacts": contacts})
         return export_rows.export_rows(self.db.session, caller.tenant_id, caller.user_id, req)
+
+    # -- bulk edits (issue 7; crm/bulk.py): jobs applied in chunks, resumable, undoable -----
+    dispatch = EventDispatcher()
+
+    def _bulk(self, op):
+        """Small selections are applied within the call; big ones by the bulk_requested
+        handler (the reply is the pending job; poll get_bulk_operation)."""
+        if op.status in bulk.RUNNING:
+            if op.total <= bulk.INLINE_LIMIT:
+                bulk.run(self.db.session, op.id)
+            else:
+                self.dispatch("bulk_requested", {"operation_id": op.id})
+        return bulk.dump(self.db.session, op)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_preview(self, request):
+        caller = self.caller.require()
+        data = check(BulkPreviewIn, request)
+        return bulk.preview(self.db.session, caller.tenant_id, caller.user_id, data.selection, data.sample)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_add_tags(self, request):
+        caller = self.caller.require()
+        return self._bulk(bulk.start_tags(self.db.session, caller.tenant_id, caller.user_id, check(BulkTagsIn, request),
+                                          remove=False))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_remove_tags(self, request):
+        caller = self.caller.require()
+        return self._bulk(bulk.start_tags(self.db.session, caller.tenant_id, caller.user_id, check(BulkTagsIn, request),
+                                          remove=True))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_set_attributes(self, request):
+        caller = self.caller.require()
+        return self._bulk(bulk.start_attributes(self.db.session, caller.tenant_id, caller.user_id,
+                                                check(BulkAttributesIn, request)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_set_relationship(self, request):
+        caller = self.caller.require()
+        return self._bulk(bulk.start_relationship(self.db.session, caller.tenant_id, caller.user_id,
+                                                  check(BulkRelationshipIn, request)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def undo_bulk_operation(self, request):
+        caller = self.caller.require()
+        return self._bulk(bulk.start_undo(self.db.session, caller.tenant_id, caller.user_id, check(BulkUndoIn, request)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_bulk_operation(self, operation_id):
+        caller = self.caller.require()
+        return bulk.dump(self.db.session, bulk.get(self.db.session, caller.tenant_id, _id(operation_id, "operation_id")))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def last_bulk_operation(self):
+        caller = self.caller.require()
+        return bulk.last(self.db.session, caller.tenant_id, caller.user_id)
+
+    @event_handler("crm", "bulk_requested", handler_type=SERVICE_POOL, reliable_delivery=True)
+    def run_bulk_operation(self, event):
+        bulk.run(self.db.session, int(event["operation_id"]))
+
+    @timer(interval=BULK_RESUME_SECONDS)
+    def resume_bulk_operations(self):
+        """Jobs whose worker died (lease ran out) or that nobody took: run them here."""
+        for op_id in bulk.stale(self.db.session):
+            bulk.run(self.db.session, op_id)
 
 
 def _id(value, field: str = "company_id") -> int:
