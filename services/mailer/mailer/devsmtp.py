@@ -1,0 +1,139 @@
+"""A real local SMTP server for development and tests (aiosmtpd) that keeps what
+it receives in a SQLite file, so the gateway's "Outbox (dev)" page (through the
+mailer's ``dev_outbox`` RPC) and the tests can see every message.
+
+    python -m mailer.devsmtp [--host 127.0.0.1] [--port 8825] [--store var/devsmtp.sqlite3]
+
+Test behaviours (off by default): ``--refuse ADDR`` answers 550 to that recipient,
+``--drop-once ADDR`` drops the connection the first time that recipient is given,
+``--delay S`` waits S seconds before answering each DATA.
+Loopback only unless ``--host`` says otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS received (
+  id INTEGER PRIMARY KEY,
+  received_at REAL NOT NULL,
+  mail_from TEXT NOT NULL,
+  rcpt_tos TEXT NOT NULL,
+  message_id TEXT,
+  subject TEXT,
+  from_header TEXT,
+  to_header TEXT,
+  raw BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_received_message_id ON received (message_id);
+"""
+
+
+def default_store() -> str:
+    return str(Path(os.environ.get("CRM_DATA_DIR", "var")).resolve() / "devsmtp.sqlite3")
+
+
+def open_store(path: str) -> sqlite3.Connection:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(SCHEMA)
+    conn.commit()
+    return conn
+
+
+class Handler:
+    def __init__(self, store: str, refuse=(), drop_once=(), delay: float = 0.0):
+        self.db = open_store(store)
+        self.refuse = {a.lower() for a in refuse}
+        self.drop_once = {a.lower() for a in drop_once}
+        self.dropped: set[str] = set()
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        a = address.lower()
+        if a in self.refuse:
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        if a in self.drop_once and a not in self.dropped:
+            self.dropped.add(a)
+            server.transport.close()
+            return "421 4.4.2 connection dropped"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        raw = envelope.original_content or envelope.content
+        msg = message_from_bytes(raw, policy=policy.default)
+        with self.lock:
+            self.db.execute(
+                "INSERT INTO received (received_at, mail_from, rcpt_tos, message_id, subject, from_header, to_header, raw)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (time.time(), envelope.mail_from or "", json.dumps(envelope.rcpt_tos), str(msg.get("Message-ID") or ""),
+                 str(msg.get("Subject") or ""), str(msg.get("From") or ""), str(msg.get("To") or ""), raw))
+            self.db.commit()
+        return "250 Message accepted for delivery"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=os.environ.get("DEVSMTP_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DEVSMTP_PORT", "8825")))
+    parser.add_argument("--store", default=os.environ.get("DEVSMTP_STORE") or default_store())
+    parser.add_argument("--refuse", action="append", default=[])
+    parser.add_argument("--drop-once", action="append", default=[])
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    from aiosmtpd.controller import Controller
+
+    handler = Handler(args.store, args.refuse, args.drop_once, args.delay)
+    controller = Controller(handler, hostname=args.host, port=args.port, data_size_limit=10 * 1024 * 1024,
+                            ready_timeout=10)
+    controller.start()
+    print(f"devsmtp listening on {args.host}:{args.port}, keeping messages in {args.store}", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+# -- reading the store (the mailer's dev_outbox RPC, the tests) --------------------------
+def read(store: str, limit: int = 50, to: str | None = None) -> dict:
+    if not store or not Path(store).exists():
+        return {"enabled": False, "items": [], "total": 0}
+    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=10)
+    try:
+        where, params = "", []
+        if to:
+            where, params = "WHERE lower(rcpt_tos) LIKE ?", [f"%{to.lower()}%"]
+        total = conn.execute(f"SELECT count(*) FROM received {where}", params).fetchone()[0]
+        rows = conn.execute(f"SELECT id, received_at, mail_from, rcpt_tos, message_id, subject, from_header, to_header, raw"
+                            f" FROM received {where} ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+    finally:
+        conn.close()
+    items = []
+    for rid, at, mail_from, rcpts, mid, subject, from_h, to_h, raw in rows:
+        msg = message_from_bytes(raw, policy=policy.default)
+        text = msg.get_body(preferencelist=("plain",))
+        items.append({"id": rid, "received_at": at, "mail_from": mail_from, "rcpt_tos": json.loads(rcpts),
+                      "message_id": mid, "subject": subject, "from": from_h, "to": to_h,
+                      "text": text.get_content() if text is not None else "",
+                      "list_unsubscribe": str(msg.get("List-Unsubscribe") or "")})
+    return {"enabled": True, "items": items, "total": total}
+
+
+if __name__ == "__main__":
+    main()
