@@ -443,6 +443,40 @@ class LoginChallenge(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# -- issue 9: e-mail (recipients, opt-outs, timeline entries from the mailer) ----------
+class EmailOptOut(Base):
+    """An address that asked not to be e-mailed (GDPR): when and how. ``email`` is folded."""
+
+    __tablename__ = "email_opt_outs"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(20))  # unsubscribe_link | one_click | user
+
+
+class CompanyMailFlag(Base):
+    """Marketing protection of a company (e.g. the Danish CVR's "reklamebeskyttet")."""
+
+    __tablename__ = "company_mail_flags"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    marketing_protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ProcessedEvent(Base):
+    """Events from other services already applied (handlers are idempotent by event id)."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class ApiClient(Base):
     """Another team's program calling the RPC API for one tenant. The secret is
     shown once at creation; only its argon2 hash is kept."""

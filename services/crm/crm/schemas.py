@@ -723,3 +723,23 @@ class BulkUndoIn(Schema):
 class BulkPreviewIn(Schema):
     selection: SelectionIn
     sample: int = Field(default=5, ge=0, le=20)
+
+
+# -- issue 9: e-mail recipients and opt-outs ------------------------------------------
+class RecipientsIn(Schema):
+    """``list_recipients(selection, kinds, after_id, limit)``: one page of companies."""
+
+    selection: SelectionIn
+    kinds: list[Literal["company", "contacts"]] = Field(min_length=1, max_length=2)
+    after: int = Field(default=0, ge=0, le=2**53)  # the RPC's ``after_id`` (0 = from the start)
+    limit: int = Field(default=500, ge=1, le=1000)
+
+
+class OptOutIn(Schema):
+    email: str = Field(min_length=3, max_length=320)
+    source: Literal["unsubscribe_link", "one_click", "user"] = "user"
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v):
+        return checks.email(v)

@@ -36,6 +36,9 @@ from .schemas import BulkAttributesIn, BulkPreviewIn, BulkRelationshipIn, BulkTa
 
 BULK_RESUME_SECONDS = float(os.environ.get("CRM_BULK_RESUME_SECONDS", "5"))
 
+from . import recipients  # noqa: E402 - issue 9 (e-mail)
+from .schemas import OptOutIn, RecipientsIn  # noqa: E402
+
 DATABASE = ("crm", "CRM")
 MIGRATIONS = "crm"
 log = logging.getLogger(__name__)
@@ -515,6 +518,47 @@ class CrmService:
         for op_id in bulk.stale(self.db.session):
             bulk.run(self.db.session, op_id)
 
+    # -- e-mail (issue 9): recipients for the mailer, opt-outs, timeline entries ---------
+    @rpc(expected_exceptions=EXPECTED)
+    def list_recipients(self, selection, kinds, after_id=0, limit=500):
+        caller = self.caller.require()
+        try:
+            q = check(RecipientsIn, {"selection": selection, "kinds": kinds, "after": after_id, "limit": limit})
+        except ValidationError as exc:
+            if exc.field == "after":
+                raise ValidationError(exc.message.replace("after:", "after_id:"), field="after_id") from None
+            raise
+        return recipients.list_recipients(self.db.session, caller.tenant_id, caller.user_id, q.selection, q.kinds,
+                                          q.after, q.limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def opt_out(self, email, source="user"):
+        caller = self.caller.require()
+        data = check(OptOutIn, {"email": email, "source": source})
+        return recipients.opt_out(self.db.session, caller.tenant_id, data.email, data.source)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def opt_in(self, email):
+        caller = self.caller.require()
+        return recipients.opt_in(self.db.session, caller.tenant_id, check(OptOutIn, {"email": email}).email)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_opt_outs(self, company_id):
+        return recipients.company_opt_outs(self.db.session, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_marketing_protection(self, company_id, protected):
+        caller = self.caller.require()
+        return recipients.set_marketing_protection(self.db.session, caller.tenant_id, _id(company_id),
+                                                   _bool(protected, "protected"))
+
+    @event_handler("mailer", "email_sent", handler_type=SERVICE_POOL, reliable_delivery=True)
+    def on_email_sent(self, event):
+        recipients.record_email_sent(self.db.session, event)
+
+    @event_handler("mailer", "email_opted_out", handler_type=SERVICE_POOL, reliable_delivery=True)
+    def on_email_opted_out(self, event):
+        recipients.record_opted_out(self.db.session, event)
 
 def _id(value, field: str = "company_id") -> int:
     """An id argument: a positive integer, else a ValidationError naming it."""
