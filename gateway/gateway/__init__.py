@@ -24,6 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
     formats.init_app(app)
+    from . import idempotency  # issue 12: a key per form render
+    idempotency.init_app(app)
 
     from .auth import bp as auth_bp
     from .companies import bp as companies_bp

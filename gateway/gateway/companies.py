@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import errors, registry_data, rpc
 from .forms import Form, multidict
+from .idempotency import form_key
 from .overview import State, page_window
 from .web import is_htmx, login_required
 
@@ -314,7 +315,7 @@ def new():
     units = registry_data.read_selected(request.form)
     if form.ok:
         try:
-            company = rpc.create_company(payload)
+            company = rpc.create_company(payload, idempotency_key=form_key())
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
         else:
@@ -340,7 +341,7 @@ def render_children_result(company: dict, units: list[dict], failed: list[dict],
     """The company exists but some sub-units could not be created: say which and why,
     with a form that tries exactly those again."""
     context = dict(company=company, tried=len(units), failed=failed, base=base,
-                   retry_fields=registry_data.retry_fields(failed, base))
+                   retry_fields=registry_data.retry_fields(failed, base), retry_key=form_key())
     if is_htmx():
         return render_template("registry/_created.html", **context)
     return render_template("registry/created.html", **context)

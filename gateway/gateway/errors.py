@@ -54,13 +54,38 @@ class RateLimited(GatewayError):
 
 
 class ServiceUnavailable(GatewayError):
+    """The service is not answering: no instance consumes its queue, or the broker refuses us."""
+
     status = 503
-    title = "Service unavailable"
+    title = "Service not answering"
 
 
 class ServiceTimeout(ServiceUnavailable):
+    """The service is running but did not answer in time."""
+
     status = 504
     title = "Service too slow"
+
+
+# Said after a timed-out (or cut-off) write: the gateway sends an idempotency key with every write,
+# so sending the same form again returns the first result instead of saving twice.
+MAYBE_SAVED = "It may have been saved; retrying is safe."
+
+
+def not_answering(service: str, write: bool = False) -> ServiceUnavailable:
+    message = f"The {service} service is not answering (it is not running). Try again in a moment."
+    return ServiceUnavailable(message + (f" {MAYBE_SAVED}" if write else ""), {"service": service, "reason": "down"})
+
+
+def too_slow(service: str, timeout: float, write: bool = False) -> ServiceTimeout:
+    message = f"The {service} service is too slow: no answer within {timeout:g} s."
+    message += f" {MAYBE_SAVED}" if write else " Try again in a moment."
+    return ServiceTimeout(message, {"service": service, "reason": "timeout"})
+
+
+def broker_unreachable(write: bool = False) -> ServiceUnavailable:
+    message = "The message broker cannot be reached. Try again in a moment."
+    return ServiceUnavailable(message + (f" {MAYBE_SAVED}" if write else ""), {"reason": "broker"})
 
 
 class RemoteError(GatewayError):

@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from . import errors, rpc
 from .companies import PROJECT_TYPES
 from .forms import Form, multidict
+from .idempotency import form_key
 from .web import is_htmx, login_required
 
 bp = Blueprint("records", __name__)
@@ -168,7 +169,7 @@ def contact_create(cid: int):
     payload = _read_contact(form)
     if form.ok:
         try:
-            rpc.create_contact({"company_id": cid, **payload})
+            rpc.create_contact({"company_id": cid, **payload}, idempotency_key=form_key())
             return _tab_after_create(cid, "contacts")
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
@@ -239,7 +240,7 @@ def project_create(cid: int):
     payload = _read_project(form)
     if form.ok:
         try:
-            rpc.create_project({"company_id": cid, **payload})
+            rpc.create_project({"company_id": cid, **payload}, idempotency_key=form_key())
             return _tab_after_create(cid, "projects")
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
@@ -315,7 +316,7 @@ def agreement_create(cid: int):
     payload = _read_agreement(form)
     if form.ok:
         try:
-            rpc.create_agreement({"company_id": cid, **payload})
+            rpc.create_agreement({"company_id": cid, **payload}, idempotency_key=form_key())
             return _tab_after_create(cid, "projects")
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
@@ -391,7 +392,7 @@ def task_create(cid: int):
     payload = _read_task(form)
     if form.ok:
         try:
-            rpc.create_task({"company_id": cid, **payload})
+            rpc.create_task({"company_id": cid, **payload}, idempotency_key=form_key())
             return _tab_after_create(cid, "tasks")
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
@@ -481,7 +482,7 @@ def meeting_create(cid: int):
     payload = _read_meeting(form)
     if form.ok:
         try:
-            rpc.create_meeting({"company_id": cid, **payload})
+            rpc.create_meeting({"company_id": cid, **payload}, idempotency_key=form_key())
             return _tab_after_create(cid, "meetings")
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
@@ -529,7 +530,7 @@ def activity_create(cid: int):
     payload = _read_activity(form)
     if form.ok:
         try:
-            rpc.log_activity({"company_id": cid, **payload})
+            rpc.log_activity({"company_id": cid, **payload}, idempotency_key=form_key())
             return _tab_after_create(cid, "activities")
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)

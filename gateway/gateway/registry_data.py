@@ -18,6 +18,7 @@ import re
 from werkzeug.datastructures import MultiDict
 
 from . import errors, rpc
+from .idempotency import child_key, form_key
 
 COUNTRY_NAMES = {"NO": "Norway", "SE": "Sweden", "DK": "Denmark", "GB": "United Kingdom"}
 COUNTRY_POSSESSIVE = {"NO": "Norway’s", "SE": "Sweden’s", "DK": "Denmark’s", "GB": "the United Kingdom’s"}
@@ -199,9 +200,13 @@ def create_children(parent: dict, units: list[dict], base: dict) -> tuple[list[d
     """Create each sub-unit as a child of ``parent``, one after the other. A failure does
     not stop the others. -> (created [{"unit", "company"}], failed [{"unit", "message"}])."""
     created, failed = [], []
+    base_key = form_key()  # the form's key: each child gets its own key derived from it (issue 12)
     for unit in units:
+        # a unit's identity: its number, else (Danish production units have none) its p-number or place in the form
+        ident = unit.get("org_number") or unit.get("p_number") or f"i{unit.get('index')}-{unit.get('name', '')}"
         try:
-            company = rpc.create_company(child_payload(unit, parent, base))
+            company = rpc.create_company(child_payload(unit, parent, base),
+                                         idempotency_key=child_key(base_key, "sub", parent.get("id"), ident))
         except errors.ValidationFailed as exc:
             reasons = exc.field_errors
             message = "; ".join(reasons.values()) if reasons else exc.message

@@ -35,11 +35,14 @@ def call(service: str, method: str, *args, timeout: float | None = None, context
     except RemoteFailure as exc:
         raise errors.from_remote(exc.error) from None
     except CallTimeout:
-        raise errors.ServiceTimeout(f"The {service} service did not answer within {timeout:g} s. Try again in a moment.") from None
+        # "too slow" only if some instance consumes the queue; none (it died) is "not answering"
+        down = getattr(transport(), "consumer_count", lambda _s: None)(service) == 0
+        write = bool(kwargs.get("idempotency_key"))
+        raise (errors.not_answering(service, write) if down else errors.too_slow(service, timeout, write)) from None
     except NoSuchService:
-        raise errors.ServiceUnavailable(f"The {service} service is not running.") from None
+        raise errors.not_answering(service) from None
     except TransportError:
-        raise errors.ServiceUnavailable("The message broker cannot be reached. Try again in a moment.") from None
+        raise errors.broker_unreachable(write=bool(kwargs.get("idempotency_key"))) from None
 
 
 def parallel(*thunks: Callable[[], object], return_exceptions: bool = False) -> list:
@@ -132,8 +135,8 @@ def search_companies(q: str = "", page: int = 1, per_page: int = 50):
     return call("crm", "search_companies", {"q": q, "page": page, "per_page": per_page})
 
 
-def create_company(data: dict):
-    return call("crm", "create_company", data)
+def create_company(data: dict, idempotency_key: str | None = None):
+    return call("crm", "create_company", data, idempotency_key=idempotency_key)
 
 
 def get_company(company_id: int):
@@ -248,8 +251,8 @@ def list_contacts(company_id: int, include_inactive: bool = False):
     return call("crm", "list_contacts", company_id, {"include_inactive": include_inactive})
 
 
-def create_contact(data: dict):
-    return call("crm", "create_contact", data)
+def create_contact(data: dict, idempotency_key: str | None = None):
+    return call("crm", "create_contact", data, idempotency_key=idempotency_key)
 
 
 def update_contact(contact_id: int, changes: dict):
@@ -264,8 +267,8 @@ def list_projects(company_id: int):
     return call("crm", "list_projects", company_id)
 
 
-def create_project(data: dict):
-    return call("crm", "create_project", data)
+def create_project(data: dict, idempotency_key: str | None = None):
+    return call("crm", "create_project", data, idempotency_key=idempotency_key)
 
 
 def update_project(project_id: int, changes: dict):
@@ -276,8 +279,8 @@ def list_agreements(company_id: int):
     return call("crm", "list_agreements", company_id)
 
 
-def create_agreement(data: dict):
-    return call("crm", "create_agreement", data)
+def create_agreement(data: dict, idempotency_key: str | None = None):
+    return call("crm", "create_agreement", data, idempotency_key=idempotency_key)
 
 
 def update_agreement(agreement_id: int, changes: dict):
@@ -288,8 +291,8 @@ def list_tasks(company_id: int, include_done: bool = True):
     return call("crm", "list_tasks", company_id, {"include_done": include_done})
 
 
-def create_task(data: dict):
-    return call("crm", "create_task", data)
+def create_task(data: dict, idempotency_key: str | None = None):
+    return call("crm", "create_task", data, idempotency_key=idempotency_key)
 
 
 def update_task(task_id: int, changes: dict):
@@ -304,8 +307,8 @@ def list_meetings(company_id: int):
     return call("crm", "list_meetings", company_id)
 
 
-def create_meeting(data: dict):
-    return call("crm", "create_meeting", data)
+def create_meeting(data: dict, idempotency_key: str | None = None):
+    return call("crm", "create_meeting", data, idempotency_key=idempotency_key)
 
 
 def get_meeting_ics(meeting_id: int):
@@ -316,8 +319,8 @@ def list_activities(company_id: int, limit: int = 50):
     return call("crm", "list_activities", company_id, {"limit": limit})
 
 
-def log_activity(data: dict):
-    return call("crm", "log_activity", data)
+def log_activity(data: dict, idempotency_key: str | None = None):
+    return call("crm", "log_activity", data, idempotency_key=idempotency_key)
 
 
 def list_invoices(company_id: int):

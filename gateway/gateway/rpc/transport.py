@@ -188,5 +188,21 @@ class RpcTransport:
             raise RemoteFailure(payload["error"])
         return payload.get("result")
 
+    def consumer_count(self, service: str) -> int | None:
+        """How many instances consume ``service``'s RPC queue (0: it is down), None if unknown.
+
+        Asked only after a call timed out, to tell "not answering" from "too slow"; on a
+        channel of its own, since a passive declare of a missing queue closes the channel."""
+        try:
+            ch = self._channel()
+            probe = ch.connection.channel()
+            try:
+                return probe.queue_declare(f"rpc-{service}", passive=True).method.consumer_count
+            finally:
+                if probe.is_open:
+                    probe.close()
+        except Exception:  # noqa: BLE001 - missing queue or broken connection: unknown
+            return None
+
     def close(self) -> None:
         self._drop()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from service_common.context import CallerProvider
 from service_common.db import Database, make_engine, ping
 from service_common.validation import validate
+from service_common.idempotency import once  # issue 12: retried writes never double
 
 from . import api_clients, auth, card, companies, demo, history, invoices, overview, records, views
 from .exceptions import EXPECTED, Forbidden, ValidationError
@@ -211,9 +212,11 @@ class CrmService:
         return companies.search(self.db.session, self.caller.require().tenant_id, check(CompanySearch, query))
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_company(self, company):
+    def create_company(self, company, idempotency_key=None):
         caller = self.caller.require()
-        return companies.create(self.db.session, caller.tenant_id, caller.user_id, check(CompanyIn, company))
+        data = check(CompanyIn, company)
+        return once(self.db.session, caller.tenant_id, idempotency_key, "create_company",
+                    lambda: companies.create(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_company(self, company_id):
@@ -323,9 +326,11 @@ class CrmService:
                                      data.include_inactive)
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_contact(self, contact):
+    def create_contact(self, contact, idempotency_key=None):
         caller = self.caller.require()
-        return records.create_contact(self.db.session, caller.tenant_id, caller.user_id, check(ContactIn, contact))
+        data = check(ContactIn, contact)
+        return once(self.db.session, caller.tenant_id, idempotency_key, "create_contact",
+                    lambda: records.create_contact(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def update_contact(self, contact_id, changes):
@@ -345,9 +350,11 @@ class CrmService:
         return records.list_projects(self.db.session, self.caller.require().tenant_id, _id(company_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_project(self, project):
+    def create_project(self, project, idempotency_key=None):
         caller = self.caller.require()
-        return records.create_project(self.db.session, caller.tenant_id, caller.user_id, check(ProjectIn, project))
+        data = check(ProjectIn, project)
+        return once(self.db.session, caller.tenant_id, idempotency_key, "create_project",
+                    lambda: records.create_project(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def update_project(self, project_id, changes):
@@ -360,9 +367,11 @@ class CrmService:
         return records.list_agreements(self.db.session, self.caller.require().tenant_id, _id(company_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_agreement(self, agreement):
+    def create_agreement(self, agreement, idempotency_key=None):
         caller = self.caller.require()
-        return records.create_agreement(self.db.session, caller.tenant_id, caller.user_id, check(AgreementIn, agreement))
+        data = check(AgreementIn, agreement)
+        return once(self.db.session, caller.tenant_id, idempotency_key, "create_agreement",
+                    lambda: records.create_agreement(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def update_agreement(self, agreement_id, changes):
@@ -377,9 +386,11 @@ class CrmService:
         return records.list_tasks(self.db.session, self.caller.require().tenant_id, _id(company_id), data.include_done)
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_task(self, task):
+    def create_task(self, task, idempotency_key=None):
         caller = self.caller.require()
-        return records.create_task(self.db.session, caller.tenant_id, caller.user_id, check(TaskIn, task))
+        data = check(TaskIn, task)
+        return once(self.db.session, caller.tenant_id, idempotency_key, "create_task",
+                    lambda: records.create_task(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def update_task(self, task_id, changes):
@@ -398,9 +409,11 @@ class CrmService:
         return records.list_meetings(self.db.session, self.caller.require().tenant_id, _id(company_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_meeting(self, meeting):
+    def create_meeting(self, meeting, idempotency_key=None):
         caller = self.caller.require()
-        return records.create_meeting(self.db.session, caller.tenant_id, caller.user_id, check(MeetingIn, meeting))
+        data = check(MeetingIn, meeting)
+        return once(self.db.session, caller.tenant_id, idempotency_key, "create_meeting",
+                    lambda: records.create_meeting(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_meeting_ics(self, meeting_id):
@@ -412,18 +425,26 @@ class CrmService:
         return records.list_activities(self.db.session, self.caller.require().tenant_id, _id(company_id), data.limit)
 
     @rpc(expected_exceptions=EXPECTED)
-    def log_activity(self, activity):
+    def log_activity(self, activity, idempotency_key=None):
         caller = self.caller.require()
-        return records.log_activity(self.db.session, caller.tenant_id, caller.user_id, check(ActivityIn, activity))
+        data = check(ActivityIn, activity)
+        return once(self.db.session, caller.tenant_id, idempotency_key, "log_activity",
+                    lambda: records.log_activity(self.db.session, caller.tenant_id, caller.user_id, data))
 
     # -- invoices (called by the invoicing system) -------------------------------
     @rpc(expected_exceptions=EXPECTED)
-    def record_invoice(self, invoice):
-        return invoices.record_invoice(self.db.session, self.caller.require().tenant_id, check(InvoiceIn, invoice))
+    def record_invoice(self, invoice, idempotency_key=None):
+        tenant_id = self.caller.require().tenant_id
+        data = check(InvoiceIn, invoice)
+        return once(self.db.session, tenant_id, idempotency_key, "record_invoice",
+                    lambda: invoices.record_invoice(self.db.session, tenant_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
-    def credit_invoice(self, credit):
-        return invoices.credit_invoice(self.db.session, self.caller.require().tenant_id, check(CreditIn, credit))
+    def credit_invoice(self, credit, idempotency_key=None):
+        tenant_id = self.caller.require().tenant_id
+        data = check(CreditIn, credit)
+        return once(self.db.session, tenant_id, idempotency_key, "credit_invoice",
+                    lambda: invoices.credit_invoice(self.db.session, tenant_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_invoices(self, company_id):
