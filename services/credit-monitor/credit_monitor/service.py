@@ -1,19 +1,123 @@
-"""The credit_monitor nameko service: RPC entrypoints, each a few lines."""
-from nameko.rpc import rpc
+"""The credit_monitor nameko service: entrypoints of a few lines over
+:mod:`credit_monitor.monitor`. API and events: services/credit-monitor/README.md."""
+from __future__ import annotations
 
+import logging
+import os
+import threading
+
+from nameko.events import EventDispatcher, event_handler
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from service_common.context import CallerProvider
 from service_common.db import Database, ping
-from service_common.errors import EXPECTED
+from service_common.validation import validate
+
+from . import monitor
+from .dependencies import Creditsafe
+from .exceptions import EXPECTED, ValidationError
+from .schemas import SettingsIn
 
 DATABASE = ("credit_monitor", "CREDIT")
 MIGRATIONS = "credit_monitor"
+POLL_INTERVAL = float(os.environ.get("CREDIT_POLL_INTERVAL", "300"))
+OUTBOX_INTERVAL = float(os.environ.get("CREDIT_OUTBOX_INTERVAL", "0.5"))
+log = logging.getLogger(__name__)
+_polling = threading.Lock()
+_relaying = threading.Lock()
 
 
 class CreditMonitorService:
     name = "credit_monitor"
 
     db = Database(*DATABASE)
+    caller = CallerProvider()
+    creditsafe = Creditsafe()
+    dispatch = EventDispatcher(mandatory=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def health(self):
         """-> {"status": "ok", "service": "credit_monitor", "db_ms": float}"""
         return {"status": "ok", "service": self.name, "db_ms": round(ping(self.db.engine), 3)}
+
+    # -- events and timers ------------------------------------------------
+    @event_handler("crm", "company_identified")
+    def on_company_identified(self, payload):
+        mc = monitor.company_identified(self.db.session, self.creditsafe, payload)
+        if mc is not None:
+            monitor.enrol(self.db.session, self.creditsafe, mc)
+
+    @timer(interval=POLL_INTERVAL)
+    def poll(self):
+        if not _polling.acquire(blocking=False):
+            return  # the previous poll is still running
+        try:
+            monitor.enrol_pending(self.db.session, self.creditsafe, self.creditsafe.settings.enrol_batch)
+            monitor.poll_all(self.db.session, self.creditsafe)
+        finally:
+            _polling.release()
+
+    @timer(interval=OUTBOX_INTERVAL)
+    def relay_outbox(self):
+        if not _relaying.acquire(blocking=False):
+            return
+        try:
+            while monitor.relay(self.db.session, self.dispatch) >= 500:
+                pass
+        finally:
+            _relaying.release()
+
+    # -- the card ------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def get_company(self, company_id):
+        return monitor.company_view(self.db.session, self.creditsafe, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_now(self, company_id):
+        return monitor.check_now(self.db.session, self.creditsafe, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def stop_monitoring(self, company_id):
+        return monitor.stop(self.db.session, self.creditsafe, self.caller.require().tenant_id, _id(company_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def start_monitoring(self, company_id):
+        return monitor.start(self.db.session, self.creditsafe, self.caller.require().tenant_id, _id(company_id))
+
+    # -- settings (admins) -------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def get_settings(self):
+        caller = self.caller.require()
+        monitor.require_admin(caller)
+        return monitor.get_settings(self.db.session, self.creditsafe, caller.tenant_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_settings(self, settings):
+        caller = self.caller.require()
+        monitor.require_admin(caller)
+        return monitor.update_settings(self.db.session, self.creditsafe, caller.tenant_id, validate(SettingsIn, settings))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def poll_now(self):
+        """Poll the caller's tenant now (what the timer does): enrol waiting companies, read new events."""
+        tenant_id = self.caller.require().tenant_id
+        session = self.db.session
+        monitor.enrol_pending(session, self.creditsafe, self.creditsafe.settings.enrol_batch, tenant_id=tenant_id)
+        ts = monitor.tenant_settings(session, tenant_id, self.creditsafe.settings)
+        session.commit()
+        if not ts.enabled or ts.portfolio_id is None:
+            return {"events": 0, "new": 0, "changed": 0}
+        return monitor.poll_tenant(session, self.creditsafe, ts)
+
+
+def _id(value, field: str = "company_id") -> int:
+    if isinstance(value, bool):
+        raise ValidationError("Expected an id", field=field)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError("Expected an id", field=field) from None
+    if number < 1:
+        raise ValidationError("Expected an id", field=field)
+    return number

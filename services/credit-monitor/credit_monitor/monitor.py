@@ -1,0 +1,542 @@
+"""Credit monitoring logic: enrolment, polling, the card's view, settings,
+the outbox. Plain module: no nameko here (the service wires it up).
+
+Every function takes a SQLAlchemy session and commits what it did. Calls to
+Creditsafe happen outside open write transactions where they can be slow.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .exceptions import Forbidden, NotFound, Unavailable, ValidationError
+
+from .config import Secrets, Settings
+from .creditsafe import (AuthenticationFailed, CircuitBreaker, CreditsafeClient, CreditsafeError, CreditsafeUnavailable,
+                         Rating, RequestRejected, TokenCache, monitored_rating)
+from .models import InboxEvent, MonitoredCompany, Outbox, ProcessedEvent, RatingHistory, TenantSettings
+
+log = logging.getLogger(__name__)
+COUNTRIES = ("NO", "SE", "DK", "GB")
+STATUS_TEXT = {
+    "pending": "Waiting to be enrolled in Creditsafe monitoring",
+    "active": "Monitored by Creditsafe",
+    "unknown": "Creditsafe does not know this organisation number",
+    "stopped": "Monitoring stopped",
+    "disabled": "Credit monitoring is switched off for your organisation",
+    "none": "Not monitored (no organisation number in Norway, Sweden, Denmark or the UK)",
+}
+BULK_REFRESH_FROM = 20  # more changed companies than this: read the portfolio listing instead of one call each
+HISTORY_MAX = 200
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    value = aware(value)
+    return value.isoformat() if value else None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return aware(parsed)
+
+
+# -- clients ---------------------------------------------------------------
+class Clients:
+    """Creditsafe clients per credential: one token cache and one circuit
+    breaker per base URL for the whole process."""
+
+    def __init__(self, settings: Settings, tokens: TokenCache | None = None):
+        self.settings = settings
+        self.secrets = Secrets(settings.secret_key)
+        self.tokens = tokens or TokenCache()
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self._clients: dict[tuple, CreditsafeClient] = {}
+        self._lock = threading.Lock()
+
+    def credentials(self, ts: TenantSettings) -> tuple[str, str]:
+        if ts.username and ts.password_encrypted:
+            password = self.secrets.decrypt(ts.password_encrypted)
+            if password is None:
+                raise AuthenticationFailed("The stored Creditsafe password cannot be read (CREDIT_SECRET_KEY changed?)")
+            return ts.username, password
+        if not self.settings.username:
+            raise AuthenticationFailed("No Creditsafe credentials: an admin enters them under Credit monitoring")
+        return self.settings.username, self.settings.password
+
+    def for_tenant(self, ts: TenantSettings, interactive: bool = False) -> CreditsafeClient:
+        username, password = self.credentials(ts)
+        s = self.settings
+        key = (s.base_url, username, password, interactive)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                breaker = self.breakers.setdefault(s.base_url, CircuitBreaker())
+                sessions = [c.session for k, c in self._clients.items() if k[0] == s.base_url]
+                client = CreditsafeClient(
+                    s.base_url, username, password, tokens=self.tokens, breaker=breaker,
+                    session=sessions[0] if sessions else None, connect_timeout=s.connect_timeout,
+                    timeout=s.interactive_timeout if interactive else s.timeout,
+                    retries=0 if interactive else s.retries)
+                self._clients[key] = client
+            return client
+
+    def portfolio_key(self, ts: TenantSettings) -> str:
+        return f"{self.settings.base_url}|{self.credentials(ts)[0]}"
+
+
+# -- settings ----------------------------------------------------------------
+def tenant_settings(session: Session, tenant_id: int, settings: Settings) -> TenantSettings:
+    ts = session.get(TenantSettings, tenant_id)
+    if ts is None:
+        ts = TenantSettings(tenant_id=tenant_id, enabled=settings.default_enabled)
+        session.add(ts)
+        try:
+            session.flush()
+        except IntegrityError:  # created by a concurrent worker
+            session.rollback()
+            ts = session.get(TenantSettings, tenant_id)
+    return ts
+
+
+def dump_settings(ts: TenantSettings, clients: Clients) -> dict:
+    return {
+        "enabled": ts.enabled,
+        "username": ts.username,
+        "has_password": bool(ts.password_encrypted),
+        "uses_default_credentials": not (ts.username and ts.password_encrypted),
+        "base_url": clients.settings.base_url,
+        "portfolio_id": ts.portfolio_id,
+        "last_poll_at": iso(ts.last_poll_at),
+        "last_poll_error": ts.last_poll_error,
+    }
+
+
+def get_settings(session: Session, clients: Clients, tenant_id: int) -> dict:
+    ts = tenant_settings(session, tenant_id, clients.settings)
+    session.commit()
+    return dump_settings(ts, clients)
+
+
+def update_settings(session: Session, clients: Clients, tenant_id: int, data) -> dict:
+    """``data``: SettingsIn. A new username without a password (or the other way
+    round) is refused; an empty password keeps the stored one."""
+    ts = tenant_settings(session, tenant_id, clients.settings)
+    given = data.model_fields_set
+    if "username" in given or "password" in given:
+        username = data.username if "username" in given else ts.username
+        if not username and data.password:
+            raise ValidationError("Enter the Creditsafe username too", field="username")
+        if username and not (data.password or (ts.password_encrypted and username == ts.username)):
+            raise ValidationError("Enter the Creditsafe password", field="password")
+        if not username:
+            ts.username, ts.password_encrypted = None, None
+        else:
+            ts.username = username
+            if data.password:
+                ts.password_encrypted = clients.secrets.encrypt(data.password)
+    if "enabled" in given and data.enabled is not None:
+        ts.enabled = data.enabled
+        if data.enabled:
+            session.execute(update(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
+                                                           MonitoredCompany.status == "disabled")
+                            .values(status="pending", attempts=0))
+        else:
+            session.execute(update(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
+                                                           MonitoredCompany.status == "pending")
+                            .values(status="disabled"))
+    ts.updated_at = now()
+    session.commit()
+    return dump_settings(ts, clients)
+
+
+def require_admin(caller) -> None:
+    role = getattr(caller, "role", None)
+    if role is not None and role != "admin":
+        raise Forbidden("Only an admin changes the credit monitoring settings")
+
+
+# -- outbox ------------------------------------------------------------------
+def emit(session: Session, tenant_id: int, event_type: str, payload: dict) -> str:
+    event_id = str(uuid.uuid4())
+    session.add(Outbox(id=event_id, tenant_id=tenant_id, event_type=event_type,
+                       payload=json.dumps({**payload, "event_id": event_id, "tenant_id": tenant_id})))
+    return event_id
+
+
+def relay(session: Session, dispatch, limit: int = 500) -> int:
+    """Publish unpublished outbox rows in order; each is marked after its publish
+    succeeded (a crash in between publishes it again: handlers are idempotent)."""
+    stmt = select(Outbox).where(Outbox.published_at.is_(None)).order_by(Outbox.seq).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = session.scalars(stmt).all()
+    done = 0
+    for row in rows:
+        try:
+            dispatch(row.event_type, json.loads(row.payload))
+        except Exception as exc:  # broker away: try again on the next tick
+            log.warning("outbox: publishing %s failed (%s); will retry", row.id, exc)
+            break
+        row.published_at = now()
+        done += 1
+    session.commit()
+    return done
+
+
+# -- enrolment -------------------------------------------------------------------
+def company_identified(session: Session, clients: Clients, payload: dict) -> MonitoredCompany | None:
+    """The crm's ``company_identified`` event: record the company (idempotent by
+    the event id and by (tenant, company)). Returns the row to enrol now, if any."""
+    event_id = str(payload.get("event_id") or "")
+    tenant_id, company_id = int(payload["tenant_id"]), int(payload["company_id"])
+    country = str(payload.get("country") or "").upper()
+    org_number = str(payload.get("org_number") or "").strip()
+    if event_id:
+        if session.get(InboxEvent, event_id) is not None:
+            return None
+        session.add(InboxEvent(event_id=event_id))
+    ts = tenant_settings(session, tenant_id, clients.settings)
+    mc = session.scalar(select(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
+                                                       MonitoredCompany.company_id == company_id))
+    if country not in COUNTRIES or not org_number:
+        if mc is not None and mc.status in ("pending", "unknown", "disabled"):
+            session.delete(mc)
+        session.commit()
+        return None
+    if mc is None:
+        mc = MonitoredCompany(tenant_id=tenant_id, company_id=company_id, country=country, org_number=org_number,
+                              name=payload.get("name"), status="pending" if ts.enabled else "disabled",
+                              in_portfolio=False, attempts=0)
+        session.add(mc)
+    elif (mc.country, mc.org_number) != (country, org_number):
+        # a new number: a different legal entity for Creditsafe; the old one leaves the portfolio on enrolment
+        mc.country, mc.org_number, mc.name = country, org_number, payload.get("name") or mc.name
+        if mc.status != "stopped":
+            mc.status = "pending" if ts.enabled else "disabled"
+        mc.attempts = 0
+    else:
+        session.commit()
+        return None
+    try:
+        session.commit()
+    except IntegrityError:  # the same company from a concurrent redelivery
+        session.rollback()
+        return None
+    return mc if mc.status == "pending" else None
+
+
+_portfolio_locks: dict[int, threading.Lock] = {}
+
+
+def _portfolio(session: Session, clients: Clients, ts: TenantSettings, client: CreditsafeClient) -> int:
+    """The tenant's portfolio, created when missing (one per tenant and credential)."""
+    key = clients.portfolio_key(ts)
+    if ts.portfolio_id and ts.portfolio_key == key:
+        return int(ts.portfolio_id)
+    with _portfolio_locks.setdefault(ts.tenant_id, threading.Lock()):
+        session.commit()
+        session.refresh(ts)  # another worker may have made it meanwhile
+        if ts.portfolio_id and ts.portfolio_key == key:
+            return int(ts.portfolio_id)
+        pid = client.ensure_portfolio(f"CRM tenant {ts.tenant_id}")
+        if ts.portfolio_key != key:
+            ts.checkpoint = None
+        ts.portfolio_id, ts.portfolio_key = pid, key
+        session.commit()
+        return pid
+
+
+def enrol(session: Session, clients: Clients, mc: MonitoredCompany) -> str:
+    """Find the company at Creditsafe, buy its first report, add it to the
+    tenant's portfolio. Returns the new status; Creditsafe trouble leaves it pending."""
+    ts = tenant_settings(session, mc.tenant_id, clients.settings)
+    if not ts.enabled:
+        mc.status = "disabled"
+        session.commit()
+        return mc.status
+    try:
+        client = clients.for_tenant(ts)
+        pid = _portfolio(session, clients, ts, client)
+        if mc.connect_id and mc.in_portfolio:  # a changed number: the old entity leaves the portfolio
+            client.remove_company(pid, mc.connect_id)
+            mc.in_portfolio = False
+        found = client.find_company(mc.country, mc.org_number)
+        if found is None:
+            mc.status, mc.connect_id, mc.last_error = "unknown", None, None
+            mc.checked_at = now()
+            session.commit()
+            return mc.status
+        mc.connect_id = found["id"]
+        rating = client.credit_report(mc.connect_id)
+        client.add_company(pid, mc.connect_id, reference=f"crm:{mc.tenant_id}:{mc.company_id}")
+    except (CreditsafeError, RequestRejected) as exc:
+        mc.attempts += 1
+        mc.last_error = str(exc)[:300]
+        session.commit()
+        return mc.status
+    mc.in_portfolio, mc.status, mc.last_error, mc.attempts = True, "active", None, 0
+    record_rating(session, mc, rating, "report")
+    session.commit()
+    return mc.status
+
+
+def enrol_pending(session: Session, clients: Clients, limit: int = 200, tenant_id: int | None = None) -> int:
+    """Retry enrolments that waited (Creditsafe down, monitoring just switched on)."""
+    stmt = select(MonitoredCompany).where(MonitoredCompany.status == "pending")
+    if tenant_id is not None:
+        stmt = stmt.where(MonitoredCompany.tenant_id == tenant_id)
+    rows = session.scalars(stmt.order_by(MonitoredCompany.attempts, MonitoredCompany.id).limit(limit)).all()
+    done = 0
+    for mc in rows:
+        if enrol(session, clients, mc) == "pending":
+            break  # Creditsafe is in trouble: the breaker decides when to try again
+        done += 1
+    return done
+
+
+def record_rating(session: Session, mc: MonitoredCompany, rating: Rating, source: str,
+                  event_ids: list[str] | None = None, force: bool = False) -> bool:
+    """Store a rating if it differs from the last one (or ``force``); write the
+    history row and the ``rating_changed`` outbox event. True when stored."""
+    previous = None if mc.band is None and mc.score is None else {
+        "band": mc.band, "score": mc.score, "limit": mc.credit_limit, "currency": mc.currency}
+    same = (rating.band, rating.score, rating.limit) == (mc.band, mc.score, mc.credit_limit)
+    mc.checked_at = now()
+    if same and not force:
+        return False
+    rated_at = parse_time(rating.rated_at) or now()
+    if source == "monitoring" or rated_at > now():
+        rated_at = now()
+    mc.band, mc.score, mc.credit_limit = rating.band, rating.score, rating.limit
+    mc.currency = rating.currency or mc.currency or _currency(mc.country)
+    mc.description = rating.description or _description(rating.band)
+    mc.rated_at = rated_at
+    session.add(RatingHistory(tenant_id=mc.tenant_id, company_id=mc.company_id, band=mc.band, score=mc.score,
+                              credit_limit=mc.credit_limit, currency=mc.currency, description=mc.description,
+                              rated_at=rated_at, source=source,
+                              event_ids=",".join(event_ids)[:200] if event_ids else None))
+    emit(session, mc.tenant_id, "rating_changed", {
+        "company_id": mc.company_id, "band": mc.band, "score": mc.score, "limit": mc.credit_limit,
+        "currency": mc.currency, "description": mc.description, "rated_at": iso(rated_at),
+        "previous": previous, "changed": not same and previous is not None,
+        "source": source, "creditsafe_event_ids": event_ids or [],
+    })
+    return True
+
+
+def _currency(country: str) -> str:
+    return {"NO": "NOK", "SE": "SEK", "DK": "DKK", "GB": "GBP"}.get(country, "EUR")
+
+
+def _description(band: str | None) -> str | None:
+    return {"A": "Very Low Risk", "B": "Low Risk", "C": "Moderate Risk", "D": "High Risk", "E": "Not Rated"}.get(band or "")
+
+
+# -- polling ------------------------------------------------------------------------
+def poll_all(session: Session, clients: Clients) -> dict:
+    """One poll of every enabled tenant with a portfolio."""
+    out = {}
+    for ts in session.scalars(select(TenantSettings).where(TenantSettings.enabled.is_(True),
+                                                           TenantSettings.portfolio_id.is_not(None))).all():
+        out[ts.tenant_id] = poll_tenant(session, clients, ts)
+    return out
+
+
+def poll_tenant(session: Session, clients: Clients, ts: TenantSettings) -> dict:
+    """Read every page of the portfolio's notification events from the stored
+    checkpoint; refresh the ratings of the companies they name; remember each
+    event id so an event read twice is handled once."""
+    tenant_id = ts.tenant_id
+    result = {"events": 0, "new": 0, "changed": 0}
+    try:
+        client = clients.for_tenant(ts)
+        pid = _portfolio(session, clients, ts, client)
+        fresh: dict[str, dict] = {}
+        newest = ts.checkpoint
+        for page in client.notification_events(pid, ts.checkpoint, clients.settings.events_page_size):
+            result["events"] += len(page)
+            ids = [str(e.get("eventId")) for e in page if e.get("eventId") is not None]
+            seen = set()
+            for chunk in _chunks(ids, 500):
+                seen |= set(session.scalars(select(ProcessedEvent.event_id).where(
+                    ProcessedEvent.tenant_id == tenant_id, ProcessedEvent.event_id.in_(chunk))))
+            for e in page:
+                eid = str(e.get("eventId"))
+                if eid in seen or eid in fresh:
+                    continue
+                fresh[eid] = e
+                if e.get("eventDate") and (newest is None or e["eventDate"] > newest):
+                    newest = e["eventDate"]
+        result["new"] = len(fresh)
+        if fresh:
+            by_connect: dict[str, list[str]] = {}
+            for eid, e in fresh.items():
+                cid = (e.get("company") or {}).get("id")
+                if cid:
+                    by_connect.setdefault(cid, []).append(eid)
+            result["changed"] = _refresh(session, client, pid, tenant_id, by_connect)
+            session.add_all(ProcessedEvent(tenant_id=tenant_id, event_id=eid) for eid in fresh)
+        ts.checkpoint = newest
+        ts.last_poll_at, ts.last_poll_error = now(), None
+        session.commit()
+    except IntegrityError:  # another instance handled the same events at the same time
+        session.rollback()
+        result["skipped"] = True
+    except (CreditsafeError, RequestRejected) as exc:
+        session.rollback()
+        ts = session.get(TenantSettings, tenant_id)
+        ts.last_poll_at, ts.last_poll_error = now(), str(exc)[:300]
+        session.commit()
+        result["error"] = str(exc)
+    return result
+
+
+def _refresh(session: Session, client: CreditsafeClient, pid: int, tenant_id: int,
+             by_connect: dict[str, list[str]]) -> int:
+    mcs: dict[str, MonitoredCompany] = {}
+    for chunk in _chunks(list(by_connect), 500):
+        for mc in session.scalars(select(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
+                                                                 MonitoredCompany.connect_id.in_(chunk),
+                                                                 MonitoredCompany.status == "active")):
+            mcs[mc.connect_id] = mc
+    if not mcs:
+        return 0
+    ratings: dict[str, Rating] = {}
+    if len(mcs) > BULK_REFRESH_FROM:
+        for entry in client.portfolio_companies(pid):
+            if entry.get("id") in mcs:
+                ratings[entry["id"]] = monitored_rating(entry)
+    else:
+        for cid in mcs:
+            rating = client.portfolio_company(pid, cid)
+            if rating is not None:
+                ratings[cid] = rating
+    changed = 0
+    for cid, rating in ratings.items():
+        if record_rating(session, mcs[cid], rating, "monitoring", by_connect.get(cid)):
+            changed += 1
+    return changed
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# -- the card -----------------------------------------------------------------------
+def _monitored(session: Session, tenant_id: int, company_id: int) -> MonitoredCompany | None:
+    return session.scalar(select(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
+                                                         MonitoredCompany.company_id == company_id))
+
+
+def company_view(session: Session, clients: Clients, tenant_id: int, company_id: int) -> dict:
+    ts = tenant_settings(session, tenant_id, clients.settings)
+    session.commit()
+    mc = _monitored(session, tenant_id, company_id)
+    status = mc.status if mc else "none"
+    if mc and not ts.enabled and status in ("pending", "active"):
+        status = "disabled"
+    history = []
+    if mc:
+        rows = session.scalars(select(RatingHistory).where(RatingHistory.tenant_id == tenant_id,
+                                                           RatingHistory.company_id == company_id)
+                               .order_by(RatingHistory.rated_at.desc(), RatingHistory.id.desc())
+                               .limit(HISTORY_MAX)).all()
+        history = [{"band": r.band, "score": r.score, "limit": r.credit_limit, "currency": r.currency,
+                    "rated_at": iso(r.rated_at), "source": r.source} for r in reversed(rows)]
+    rating = None
+    if mc and (mc.band or mc.score is not None):
+        rating = {"band": mc.band, "score": mc.score, "limit": mc.credit_limit, "currency": mc.currency,
+                  "description": mc.description, "rated_at": iso(mc.rated_at)}
+    return {
+        "company_id": company_id, "status": status, "status_text": STATUS_TEXT[status],
+        "enabled": ts.enabled, "connect_id": mc.connect_id if mc else None,
+        "country": mc.country if mc else None, "org_number": mc.org_number if mc else None,
+        "rating": rating, "history": history, "checked_at": iso(mc.checked_at) if mc else None,
+        "last_error": mc.last_error if mc else None,
+    }
+
+
+def _require(session: Session, tenant_id: int, company_id: int) -> MonitoredCompany:
+    mc = _monitored(session, tenant_id, company_id)
+    if mc is None:
+        raise NotFound("This company is not in credit monitoring (it needs an organisation number in NO, SE, DK or GB)",
+                       id=company_id)
+    return mc
+
+
+def check_now(session: Session, clients: Clients, tenant_id: int, company_id: int) -> dict:
+    """Order a fresh report now (may cost). Creditsafe down: the last known
+    rating stays and ``last_error`` says why it could not update."""
+    mc = _require(session, tenant_id, company_id)
+    ts = tenant_settings(session, tenant_id, clients.settings)
+    if not ts.enabled:
+        raise ValidationError("Credit monitoring is switched off for your organisation", field="enabled")
+    try:
+        client = clients.for_tenant(ts, interactive=True)
+        if not mc.connect_id:
+            found = client.find_company(mc.country, mc.org_number)
+            if found is None:
+                mc.status, mc.checked_at, mc.last_error = "unknown", now(), None
+                session.commit()
+                return company_view(session, clients, tenant_id, company_id)
+            mc.connect_id = found["id"]
+        rating = client.credit_report(mc.connect_id)
+    except (CreditsafeError, RequestRejected) as exc:
+        mc.last_error = f"Could not update: {exc}"[:300]
+        session.commit()
+        return company_view(session, clients, tenant_id, company_id)
+    mc.last_error = None
+    record_rating(session, mc, rating, "report")
+    session.commit()
+    return company_view(session, clients, tenant_id, company_id)
+
+
+def stop(session: Session, clients: Clients, tenant_id: int, company_id: int) -> dict:
+    """Take the company out of the portfolio; its history stays."""
+    mc = _require(session, tenant_id, company_id)
+    if mc.in_portfolio and mc.connect_id:
+        ts = tenant_settings(session, tenant_id, clients.settings)
+        try:
+            client = clients.for_tenant(ts, interactive=True)
+            client.remove_company(_portfolio(session, clients, ts, client), mc.connect_id)
+        except (CreditsafeError, RequestRejected) as exc:
+            raise Unavailable(f"Creditsafe could not be reached to stop monitoring: {exc}") from None
+        mc.in_portfolio = False
+    mc.status, mc.last_error = "stopped", None
+    session.commit()
+    return company_view(session, clients, tenant_id, company_id)
+
+
+def start(session: Session, clients: Clients, tenant_id: int, company_id: int) -> dict:
+    """Put a stopped company back into the portfolio (enrolment runs again)."""
+    mc = _require(session, tenant_id, company_id)
+    ts = tenant_settings(session, tenant_id, clients.settings)
+    if mc.status in ("stopped", "unknown"):
+        mc.status, mc.attempts = ("pending" if ts.enabled else "disabled"), 0
+        session.commit()
+    if mc.status == "pending":
+        enrol(session, clients, mc)
+    return company_view(session, clients, tenant_id, company_id)
