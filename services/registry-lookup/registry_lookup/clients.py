@@ -169,22 +169,75 @@ class BolagsverketClient(HttpSource):
         return []
 
 
+COUNTRY_NAMES = {"NO": "Norway", "SE": "Sweden", "DK": "Denmark", "GB": "the UK"}
+
+
+class LiveGate:
+    """One slow registry stays one slow registry (issue 12).
+
+    Each country's live calls get at most ``concurrency`` at once; one more is
+    refused at once (SourceUnavailable "busy"), never queued, so no worker of the
+    service waits behind a slow registry. A caller waits at most ``deadline``
+    seconds for an answer (shorter than the gateway's timeout); the call itself
+    runs on in the background until its HTTP timeout and keeps its slot until then,
+    so the limit counts the requests really outstanding at the registry."""
+
+    def __init__(self, countries, concurrency: int = 4, deadline: float = 2.5):
+        self.concurrency, self.deadline = concurrency, deadline
+        self.slots = {c: threading.BoundedSemaphore(concurrency) for c in countries}
+
+    def call(self, country: str, source: str, fn, *args):
+        slots = self.slots.get(country)
+        if slots is None:
+            return fn(*args)
+        name = COUNTRY_NAMES.get(country, country)
+        if not slots.acquire(blocking=False):
+            raise SourceUnavailable(f"{source}: busy: {self.concurrency} calls to {name}'s registry are still "
+                                    "waiting for an answer", country=country, source=source, reason="busy")
+        done, box = threading.Event(), {}
+
+        def run():
+            try:
+                box["result"] = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["error"] = exc
+            finally:
+                slots.release()
+                done.set()
+
+        threading.Thread(target=run, daemon=True, name=f"live-{country}").start()
+        if not done.wait(self.deadline):
+            raise SourceUnavailable(f"{source}: no answer within {self.deadline:g} s", country=country,
+                                    source=source, reason="deadline")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+
 class Registries:
-    """The domain face of the four clients: ``registries.search("NO", "ostf", 10)``."""
+    """The domain face of the four clients: ``registries.search("NO", "ostf", 10)``.
+    Every live call goes through the ``LiveGate`` (per-country limit and deadline)."""
 
     def __init__(self, clients: dict[str, HttpSource], settings=None):
         self.clients = clients
         self.settings = settings
+        self.gate = LiveGate(clients, getattr(settings, "live_concurrency", 4), getattr(settings, "live_deadline", 2.5))
 
     def client(self, country: str) -> HttpSource:
         return self.clients[country]
 
+    def _live(self, country: str, fn, *args):
+        return self.gate.call(country, getattr(self.clients[country], "name", country), fn, *args)
+
     def search(self, country: str, q: str, limit: int) -> list[dict]:
-        return self.clients[country].search(q, limit)
+        return self._live(country, self.clients[country].search, q, limit)
 
     def get(self, country: str, org_number: str) -> dict | None:
         if country == "DK" and len(org_number) == 10:
             return None  # a P-number: production units are read through subunits()
+        return self._live(country, self._get, country, org_number)
+
+    def _get(self, country: str, org_number: str) -> dict | None:
         client = self.clients[country]
         found = client.get(org_number)
         if found is None and country == "NO":
@@ -192,7 +245,7 @@ class Registries:
         return found
 
     def subunits(self, country: str, org_number: str) -> list[dict]:
-        return self.clients[country].subunits(org_number)
+        return self._live(country, self.clients[country].subunits, org_number)
 
     def close(self) -> None:
         for c in self.clients.values():

@@ -26,6 +26,11 @@ DEFAULTS = {
     "REGISTRY_BREAKER_FAILURES": "5",
     "REGISTRY_BREAKER_RESET": "30",
     "REGISTRY_SEARCH": "auto",
+    # live calls per country at once (more: that country is reported busy at once, never queued) and how long a
+    # caller waits for one (shorter than the gateway's GATEWAY_REGISTRY_RPC_TIMEOUT, 4 s, so the answer always
+    # arrives with what the other countries found)
+    "REGISTRY_LIVE_CONCURRENCY": "4",
+    "REGISTRY_LIVE_DEADLINE": "2.5",
     "REGISTRY_MAX_AGE_HOURS": "24",
     "REGISTRY_USER_AGENT": "crm-registry-lookup/0.1 (staffing CRM; company search and form auto-fill)",
 }
@@ -49,6 +54,8 @@ class Settings:
     breaker_failures: int
     breaker_reset: float
     search_mode: str  # auto | index | live
+    live_concurrency: int
+    live_deadline: float
     max_age_hours: float
     user_agent: str
 
@@ -85,6 +92,8 @@ class Settings:
             breaker_failures=int(get("REGISTRY_BREAKER_FAILURES")),
             breaker_reset=float(get("REGISTRY_BREAKER_RESET")),
             search_mode=mode,
+            live_concurrency=max(1, int(get("REGISTRY_LIVE_CONCURRENCY"))),
+            live_deadline=float(get("REGISTRY_LIVE_DEADLINE")),
             max_age_hours=float(get("REGISTRY_MAX_AGE_HOURS")),
             user_agent=get("REGISTRY_USER_AGENT"),
         )
