@@ -45,6 +45,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(api_bp)
+    from .mail import bp as mail_bp, public as unsubscribe_bp  # issue 9: e-mail campaigns
+
+    app.register_blueprint(mail_bp)
+    app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(account_bp)
 
     @app.get("/")

@@ -104,6 +104,7 @@ REMOTE = {
     "Forbidden": Forbidden,
     "RateLimited": RateLimited,
     "SourceUnavailable": ServiceUnavailable,
+    "CrmUnavailable": ServiceUnavailable,  # the mailer could not ask the crm (issue 9)
 }
 
 

@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import threading
 import time
+from datetime import datetime, timezone
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def read(store: str, limit: int = 50, to: str | None = None) -> dict:
     for rid, at, mail_from, rcpts, mid, subject, from_h, to_h, raw in rows:
         msg = message_from_bytes(raw, policy=policy.default)
         text = msg.get_body(preferencelist=("plain",))
-        items.append({"id": rid, "received_at": at, "mail_from": mail_from, "rcpt_tos": json.loads(rcpts),
+        items.append({"id": rid, "received_at": datetime.fromtimestamp(at, timezone.utc).isoformat(), "mail_from": mail_from, "rcpt_tos": json.loads(rcpts),
                       "message_id": mid, "subject": subject, "from": from_h, "to": to_h,
                       "text": text.get_content() if text is not None else "",
                       "list_unsubscribe": str(msg.get("List-Unsubscribe") or "")})
