@@ -44,6 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(registry_bp)
+    from .bulk import bp as bulk_bp  # issue 7: the overview's bulk bar
+
+    app.register_blueprint(bulk_bp)
     app.register_blueprint(api_bp)
     from .mail import bp as mail_bp, public as unsubscribe_bp  # issue 9: e-mail campaigns
 
