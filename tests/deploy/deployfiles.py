@@ -3,7 +3,9 @@ re-implementations of compose interpolation and .dockerignore matching (see conf
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +79,21 @@ SERVICES = [
 ]
 GATEWAY = Deployable(ROOT / "gateway", "gateway", "gateway")
 DEPLOYABLES = [*SERVICES, GATEWAY]
+RABBITMQ = DEPLOY / "rabbitmq"
+
+
+def rabbitmq_module(name: str):
+    """deploy/rabbitmq/<name>.py (the broker permission table, the definitions writer), imported
+    as ``rabbitmq_<name>`` so its plain name cannot clash with another module's."""
+    full = f"rabbitmq_{name}"
+    if full not in sys.modules:
+        if str(RABBITMQ) not in sys.path:
+            sys.path.append(str(RABBITMQ))  # definitions.py imports permissions.py by its plain name
+        spec = importlib.util.spec_from_file_location(full, RABBITMQ / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)
+    return sys.modules[full]
 
 
 
