@@ -44,6 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(registry_bp)
+    from .exports import bp as exports_bp  # issue 8: Excel/CSV reports of a selection
+
+    app.register_blueprint(exports_bp)
     from .bulk import bp as bulk_bp  # issue 7: the overview's bulk bar
 
     app.register_blueprint(bulk_bp)
