@@ -54,6 +54,12 @@ def get(session: Session, tenant_id: int, company_id: int) -> dict:
     return dump(session, c)
 
 
+def _credit_dump(c: Company) -> dict | None:
+    from . import credit  # issue 10
+
+    return credit.dump(c)
+
+
 def dump(session: Session, c: Company) -> dict:
     tenant_id = c.tenant_id
     parent = None
@@ -127,6 +133,7 @@ def dump(session: Session, c: Company) -> dict:
             "invoiced_this_year": util.money(invoiced),
         },
         "currency": util.currency(session, tenant_id),
+        "credit": _credit_dump(c),  # issue 10: last known rating (crm columns)
         "created_at": util.iso(c.created_at),
         "updated_at": util.iso(c.updated_at),
     }
@@ -231,6 +238,10 @@ def update(session: Session, tenant_id: int, user_id: int | None, company_id: in
         check_department(session, tenant_id, data.department_id)
         changes["department_id"] = data.department_id
     changed = history.apply(session, c, changes, tenant_id, c.id, user_id, "company")
+    if "org_number" in changed or ("country" in changed and c.org_number):
+        from . import credit  # issue 10: a (new) number -> enrolment in credit monitoring (outbox)
+
+        credit.note_identified(session, c)
     if "name" in changed:
         c.sort_name = text.sort_key(c.name)
     if "industry_text" in changed:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service_common import orgnr, text
 
-from . import card, counters, history
+from . import card, counters, credit, history
 from .exceptions import NotFound, ValidationError
 from .models import Company, CompanyWord, Project
 from .schemas import CompanyIn, CompanySearch, dump_company
@@ -79,6 +79,7 @@ def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyI
         ) from None
     index_words(session, company)
     history.created(session, tenant_id, company.id, user_id, "company", company.id, company.name)
+    credit.note_identified(session, company)  # issue 10: enrolment in credit monitoring (outbox)
     if data.owner_ids:
         card.set_owners(session, company, data.owner_ids, user_id)
     for kind in card.ADDRESS_KINDS:

@@ -127,6 +127,12 @@ class Company(Base):
     active_projects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unresolved_tasks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unsigned_agreements: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # issue 10: the credit rating (set by crm.credit from the credit monitor's rating_changed)
+    credit_band: Mapped[str | None] = mapped_column(String(1))
+    credit_score: Mapped[int | None] = mapped_column(Integer)
+    credit_limit: Mapped[int | None] = mapped_column(BigInteger)
+    credit_currency: Mapped[str | None] = mapped_column(String(3))
+    credit_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # Counter sorts are mostly descending ("most active projects first", ties by name).
@@ -492,3 +498,42 @@ class ApiClient(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# -- issue 10: credit rating (crm/credit.py) and notifications (crm/notifications.py) ----------
+Index("ix_companies_tenant_credit", Company.tenant_id, Company.credit_score, Company.sort_name, Company.id)
+Index("ix_companies_tenant_band", Company.tenant_id, Company.credit_band, Company.sort_name, Company.id)
+
+
+class CrmOutbox(Base):
+    """Events that must not be lost (``company_identified``), written in the
+    transaction of the change, published after commit by the relay timer."""
+
+    __tablename__ = "crm_outbox"
+    __table_args__ = (Index("ix_crm_outbox_pending", "published_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One in-app notification for one coworker (the bell)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user", "tenant_id", "user_id", "id"),
+                      Index("ix_notifications_unread", "tenant_id", "user_id", "read_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -32,7 +32,7 @@ AttributeType = Literal["bool", "stars", "text", "dropdown", "multi"]
 Priority = Literal["low", "normal", "high"]
 AddressKind = Literal["visiting", "postal", "billing"]
 SORTS = ("name", "org_number", "city", "relationship", "active_projects", "unresolved_tasks", "unsigned_agreements",
-         "invoiced_this_year", "created_at")
+         "invoiced_this_year", "created_at", "credit_score")
 Sort = Literal[tuple(SORTS) + tuple("-" + s for s in SORTS)]  # type: ignore[valid-type]
 Text = str | None
 
@@ -158,6 +158,7 @@ class OverviewQuery(Schema):
     attr: dict[str, Any] = {}
     has_unresolved_tasks: bool | None = None
     has_unsigned_agreements: bool | None = None
+    credit_band: list[Literal["A", "B", "C", "D", "E", "none"]] = []  # issue 10; "none" = no rating
     sort: Sort = "name"
     page: int = Field(default=1, ge=1, le=1_000_000)
     per_page: int = Field(default=50, ge=1, le=200)
@@ -165,6 +166,7 @@ class OverviewQuery(Schema):
 
     _lists = field_validator("relationship", "country", "region", "city", "industry", "owner", "department", "tag",
                              mode="before")(classmethod(lambda cls, v: _listify(v)))
+    _bands = field_validator("credit_band", mode="before")(classmethod(lambda cls, v: _listify(v)))
 
     @field_validator("region", "city", "industry", "tag")
     @classmethod
@@ -524,6 +526,14 @@ class OrgRef(Schema):
 
 class OrgRefs(Schema):
     refs: list[OrgRef] = Field(max_length=100)
+
+
+class NotificationListQuery(Schema):
+    """issue 10: a coworker's notifications, newest first."""
+
+    limit: int = Field(default=30, ge=1, le=100)
+    unread_only: bool = False
+    before_id: int | None = Field(default=None, ge=1, le=2**53)
 
 
 class SelectionFilter(OverviewQuery):

@@ -37,6 +37,11 @@ from .schemas import BulkAttributesIn, BulkPreviewIn, BulkRelationshipIn, BulkTa
 
 BULK_RESUME_SECONDS = float(os.environ.get("CRM_BULK_RESUME_SECONDS", "5"))
 
+from . import credit, notifications  # noqa: E402 - issue 10 (credit rating, notifications)
+from .schemas import NotificationListQuery  # noqa: E402
+
+CREDIT_OUTBOX_SECONDS = float(os.environ.get("CRM_OUTBOX_SECONDS", "0.5"))
+
 from . import recipients  # noqa: E402 - issue 9 (e-mail)
 from .schemas import OptOutIn, RecipientsIn  # noqa: E402
 
@@ -538,6 +543,54 @@ class CrmService:
         """Jobs whose worker died (lease ran out) or that nobody took: run them here."""
         for op_id in bulk.stale(self.db.session):
             bulk.run(self.db.session, op_id)
+
+    # -- credit rating and notifications (issue 10; crm/credit.py, crm/notifications.py) -----
+    credit_dispatch = EventDispatcher(mandatory=True)  # refused while no consumer is bound: the row waits
+
+    @timer(interval=CREDIT_OUTBOX_SECONDS)
+    def relay_outbox(self):
+        """Publish company_identified events written by create/update (the outbox)."""
+        while credit.relay(self.db.session, self.credit_dispatch) >= 500:
+            pass
+
+    @event_handler("credit_monitor", "rating_changed", handler_type=SERVICE_POOL, reliable_delivery=True)
+    def on_rating_changed(self, event):
+        credit.apply_rating(self.db.session, event)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def credit_enrol_existing(self):
+        """Admin: queue every company with a NO/SE/DK/GB number for credit monitoring."""
+        caller = self.caller.require()
+        auth.require_admin(self.db.session, caller.tenant_id, caller.user_id)
+        return credit.enrol_existing(self.db.session, caller.tenant_id)
+
+    def _user(self):
+        caller = self.caller.require()
+        if caller.user_id is None:
+            raise Forbidden("Notifications belong to a coworker: call with a user's token")
+        return caller
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_notifications(self, query=None):
+        caller, data = self._user(), check(NotificationListQuery, query)
+        return notifications.list_for(self.db.session, caller.tenant_id, caller.user_id, data.limit, data.unread_only,
+                                      data.before_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def count_unread_notifications(self):
+        caller = self._user()
+        return {"unread": notifications.unread_count(self.db.session, caller.tenant_id, caller.user_id)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def mark_notification_read(self, notification_id):
+        caller = self._user()
+        return notifications.mark_read(self.db.session, caller.tenant_id, caller.user_id,
+                                       _id(notification_id, "notification_id"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def mark_all_notifications_read(self):
+        caller = self._user()
+        return notifications.mark_all_read(self.db.session, caller.tenant_id, caller.user_id)
 
     # -- e-mail (issue 9): recipients for the mailer, opt-outs, timeline entries ---------
     @rpc(expected_exceptions=EXPECTED)

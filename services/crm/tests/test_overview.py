@@ -12,7 +12,7 @@ def test_overview_filters_sorts_pages_and_facets(clients, world):
     item = everything["items"][0]
     assert set(item) == {"id", "name", "org_number", "country", "city", "region", "relationship", "owners",
                          "logo_version", "active_projects", "unresolved_tasks", "unsigned_agreements",
-                         "invoiced_this_year", "currency"}
+                         "invoiced_this_year", "currency", "credit_band", "credit_score"}
     assert item["currency"] == "NOK"
     facets = everything["facets"]
     assert sum(f["count"] for f in facets["relationship"]) == 12
