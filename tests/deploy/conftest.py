@@ -48,8 +48,15 @@ def compose_raw() -> dict:
 
 @pytest.fixture(scope="session")
 def compose_required_env() -> dict[str, str]:
-    """The variables deploy/compose.yaml demands (${VAR:?...}), with test values."""
-    return {"GATEWAY_SECRET_KEY": "0" * 64, "CRM_ADMIN_PASSWORD": "a-test-password"}
+    """The variables deploy/compose.yaml demands (${VAR:?...}), with test values: the gateway's
+    secret, the first admin's password, and one password per broker user (deploy/rabbitmq/)."""
+    from deployfiles import rabbitmq_module
+
+    table = rabbitmq_module("permissions")
+    env = {"GATEWAY_SECRET_KEY": "0" * 64, "CRM_ADMIN_PASSWORD": "a-test-password"}
+    env.update({p.password_variable: f"test-{p.user}-password" for p in table.PRINCIPALS})
+    env[table.ADMIN_PASSWORD_VARIABLE] = "test-admin-password"
+    return env
 
 
 @pytest.fixture(scope="session")

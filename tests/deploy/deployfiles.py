@@ -81,6 +81,12 @@ GATEWAY = Deployable(ROOT / "gateway", "gateway", "gateway")
 DEPLOYABLES = [*SERVICES, GATEWAY]
 RABBITMQ = DEPLOY / "rabbitmq"
 
+# Caller-token issuers (service_common.auth): every one's <issuer>.pub goes to every service;
+# <issuer>.key only to the issuer itself, and only to the issuers that sign: the gateway (users,
+# API clients) and the services that mint a service identity for background work.
+ISSUERS = ("gateway", *(s.nameko_name for s in SERVICES))
+SIGNERS = ("gateway", "credit_monitor")
+
 
 def rabbitmq_module(name: str):
     """deploy/rabbitmq/<name>.py (the broker permission table, the definitions writer), imported

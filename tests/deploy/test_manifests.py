@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from importlib.resources import files
+from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
@@ -22,9 +23,11 @@ from deployfiles import (
     DEPLOYABLES,
     GATEWAY,
     IMAGE_REPO,
+    ISSUERS,
     K8S,
     ROOT,
     SERVICES,
+    SIGNERS,
     MissingVariable,
     compose_variables,
     dockerignore_patterns,
@@ -34,6 +37,7 @@ from deployfiles import (
     k8s_files,
     one,
     parse_dockerfile,
+    rabbitmq_module,
     selects,
 )
 
@@ -504,3 +508,147 @@ def test_commands_start_code_that_exists():
     missing = [str(p.relative_to(ROOT)) for p in wanted if not p.exists()]
     assert not missing, f"started by the deployment files but missing: {missing}"
     assert "def create_app" in (GATEWAY.folder / "gateway" / "__init__.py").read_text()
+
+
+# == Broker users and caller-token keys (issue 11) =========================================
+
+BROKER = rabbitmq_module("permissions")
+_AMQP = re.compile(r"amqp://([^:@/]+):([^@]*)@([^:/]+):5672/([^/?]+)")
+
+
+def _broker_user(deployable) -> str:
+    return deployable.nameko_name or "gateway"
+
+
+def test_signers_are_the_services_that_mint_tokens():
+    """A service whose code mints (ServiceIdentity / Signer) needs its .key; one that does not, gets none."""
+    for s in SERVICES:
+        code = "\n".join(p.read_text() for p in (s.folder / s.package).rglob("*.py") if "tests" not in p.parts)
+        if re.search(r"\b(ServiceIdentity|Signer)\b", code):
+            assert s.nameko_name in SIGNERS, f"{s.nameko_name} mints tokens: add it to SIGNERS and give it its key"
+    assert set(SIGNERS) <= set(ISSUERS)
+
+
+def test_compose_each_deployable_has_its_own_broker_user(compose_raw, compose, compose_required_env):
+    users = {}
+    for d in DEPLOYABLES:
+        user = _broker_user(d)
+        principal = BROKER.BY_USER[user]
+        raw = compose_raw["services"][d.name]["environment"]["AMQP_URI"]
+        assert f"${{{principal.password_variable}:?" in raw, f"{d.name}: its password must be demanded, not defaulted"
+        m = _AMQP.fullmatch(compose["services"][d.name]["environment"]["AMQP_URI"])
+        assert m, d.name
+        assert m.groups() == (user, compose_required_env[principal.password_variable], "rabbitmq", BROKER.VHOST)
+        users[d.name] = user
+    assert len(set(users.values())) == len(DEPLOYABLES), "no two deployables share a broker user"
+    assert "guest" not in compose_raw and "RABBITMQ_DEFAULT_USER" not in COMPOSE_FILE.read_text()
+
+
+def test_compose_broker_loads_the_generated_definitions(compose):
+    services = compose["services"]
+    job, rabbit = services["rabbitmq-definitions"], services["rabbitmq"]
+    assert rabbit["depends_on"]["rabbitmq-definitions"]["condition"] == "service_completed_successfully"
+    assert job["restart"] == "no" and job["network_mode"] == "none"
+    mounts = {v.split(":")[1]: v.split(":") for v in job["volumes"]}
+    script_dir = mounts["/opt/rabbitmq"]
+    assert (DEPLOY / script_dir[0]).resolve() == DEPLOY / "rabbitmq" and script_dir[2] == "ro"
+    command = " ".join(job["command"])
+    assert "python3 /opt/rabbitmq/definitions.py --output /definitions/definitions.json" in command
+    assert mounts["/definitions"][0] == "rabbitmq-definitions"
+    wanted = {p.password_variable for p in BROKER.PRINCIPALS} | {BROKER.ADMIN_PASSWORD_VARIABLE}
+    assert wanted <= set(job["environment"]), "every broker user's password reaches the script"
+    assert job["image"] == "python:3.11-slim"
+    # the broker reads the file where the mounted config line says, from the same volume
+    conf = (DEPLOY / "rabbitmq" / "20-definitions.conf").read_text()
+    path = re.search(r"^load_definitions = (\S+)$", conf, re.M).group(1)
+    rmounts = {v.split(":")[1]: v.split(":") for v in rabbit["volumes"]}
+    assert rmounts[str(Path(path).parent)][:1] == ["rabbitmq-definitions"] and rmounts[str(Path(path).parent)][2] == "ro"
+    assert Path(path).name == "definitions.json"
+    conf_mount = rmounts["/etc/rabbitmq/conf.d/20-definitions.conf"]
+    assert (DEPLOY / conf_mount[0]).resolve() == DEPLOY / "rabbitmq" / "20-definitions.conf"
+    assert "rabbitmq-definitions" in compose["volumes"]
+    assert "environment" not in rabbit, "no default user: the definitions hold every user"
+
+
+def _compose_keys(compose, name: str) -> dict[str, str]:
+    """{file name in AUTH_KEYS_DIR: compose secret} for one compose service."""
+    s = compose["services"][name]
+    folder = s["environment"]["AUTH_KEYS_DIR"]
+    out = {}
+    for item in s.get("secrets", []):
+        assert isinstance(item, dict) and item["target"].startswith(folder + "/"), f"{name}: {item}"
+        assert item["source"] in compose["secrets"], f"{name}: secret {item['source']} undefined"
+        out[item["target"][len(folder) + 1:]] = item["source"]
+    for volume in s.get("volumes", []):
+        assert "keys" not in volume, f"{name}: keys are mounted one file at a time, never as a folder"
+    return out
+
+
+def test_compose_key_files_go_only_where_needed(compose):
+    for name, secret in compose["secrets"].items():
+        assert secret["file"].endswith(f"/{name}"), name  # gateway.pub is the file gateway.pub
+        assert name.endswith((".pub", ".key")) and name.rsplit(".", 1)[0] in ISSUERS, name
+    for s in SERVICES:
+        keys = _compose_keys(compose, s.name)
+        assert all(keys[f] == f for f in keys)
+        assert {f for f in keys if f.endswith(".pub")} == {f"{i}.pub" for i in ISSUERS}, s.name
+        own = {f"{s.nameko_name}.key"} if s.nameko_name in SIGNERS else set()
+        assert {f for f in keys if f.endswith(".key")} == own, f"{s.name} gets only its own private key, if it signs"
+    assert _compose_keys(compose, "gateway") == {"gateway.key": "gateway.key"}
+    for other in ("rabbitmq", "rabbitmq-definitions", "postgres", "registry-standins"):
+        assert not compose["services"][other].get("secrets"), other
+
+
+def _k8s_keys(pod: dict, container: dict, secrets: dict[str, set[str]]) -> set[str]:
+    env = _env(container)
+    folder = env["AUTH_KEYS_DIR"]["value"]
+    mount = [m for m in container["volumeMounts"] if m["mountPath"] == folder]
+    assert len(mount) == 1 and mount[0]["readOnly"] is True, folder
+    volume = next(v for v in pod["volumes"] if v["name"] == mount[0]["name"])
+    files = set()
+    for source in volume["projected"]["sources"]:
+        name = source["secret"]["name"]
+        assert name in secrets, f"volume {volume['name']} reads Secret {name}, which secrets.example.yaml lacks"
+        assert "items" not in source["secret"]
+        files |= secrets[name]
+    assert volume["projected"]["defaultMode"] == 0o440, "group-readable (fsGroup), not world-readable"
+    return files
+
+
+def test_k8s_each_deployable_has_its_own_broker_user_and_only_its_keys(k8s, k8s_examples):
+    secrets = _secret_keys(k8s_examples)
+    values = {s["metadata"]["name"]: s["stringData"] for s in find(k8s_examples, "Secret")}
+    users = set()
+    for d in DEPLOYABLES:
+        deployment = one(k8s, "Deployment", d.name)
+        pod = deployment["spec"]["template"]["spec"]
+        container = _container(deployment)
+        ref = _env(container)["AMQP_URI"]["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == d.name, f"{d.name} reads AMQP_URI from its own Secret, not a shared one"
+        m = _AMQP.fullmatch(values[ref["name"]][ref["key"]])
+        assert m and m.group(1) == _broker_user(d) and m.group(4) == BROKER.VHOST, values[ref["name"]][ref["key"]]
+        users.add(m.group(1))
+        files = _k8s_keys(pod, container, secrets)
+        if d.is_service:
+            assert {f for f in files if f.endswith(".pub")} == {f"{i}.pub" for i in ISSUERS}, d.name
+            own = {f"{d.nameko_name}.key"} if d.nameko_name in SIGNERS else set()
+            assert {f for f in files if f.endswith(".key")} == own, d.name
+        else:
+            assert files == {"gateway.key"}
+    assert len(users) == len(DEPLOYABLES)
+    assert "rabbitmq" not in secrets, "no shared broker Secret"
+
+
+def test_k8s_key_secrets_hold_public_or_one_private_key(k8s_examples):
+    secrets = _secret_keys(k8s_examples)
+    assert secrets["caller-keys-public"] == {f"{i}.pub" for i in ISSUERS}
+    private = {name: keys for name, keys in secrets.items() if any(k.endswith(".key") for k in keys)}
+    assert sorted(k for keys in private.values() for k in keys) == sorted(f"{i}.key" for i in SIGNERS)
+    assert all(len(keys) == 1 for keys in private.values()), "one private key per Secret, mounted where it belongs"
+    values = {s["metadata"]["name"]: s["stringData"] for s in find(k8s_examples, "Secret")}
+    for name, keys in secrets.items():
+        for key in keys:
+            if key.endswith(".pub"):
+                assert "BEGIN PUBLIC KEY" in values[name][key]
+            if key.endswith(".key"):
+                assert "BEGIN PRIVATE KEY" in values[name][key]
