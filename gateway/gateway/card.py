@@ -259,7 +259,13 @@ def logo(company_id: int):
     content_type = found.get("content_type")
     if content_type not in images.ALLOWED:  # never serve anything else from our origin
         abort(404)
-    response = Response(base64.b64decode(found["data"]), mimetype=content_type)
+    data = base64.b64decode(found["data"])
+    if request.args.get("size") == "list":  # the overview row: a small copy, not the card's 192 px
+        try:
+            content_type, data = images.thumbnail(data)
+        except images.ImageRejected:
+            abort(404)
+    response = Response(data, mimetype=content_type)
     if request.args.get("v"):  # the URL changes with each upload: cache for good
         response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     else:
@@ -278,7 +284,7 @@ def upload_logo(company_id: int):
     upload = request.files.get("logo")
     data = upload.read(images.MAX_LOGO_BYTES + 1) if upload else b""
     try:
-        content_type = images.check_logo(data)
+        content_type, data = images.check_logo(data)  # decoded, checked, re-encoded and scaled (Pillow)
         rpc.set_logo(company_id, content_type, base64.b64encode(data).decode())
     except (images.ImageRejected, errors.ValidationFailed) as exc:
         message = exc.message.split(": ", 1)[-1] if isinstance(exc, errors.ValidationFailed) else str(exc)

@@ -27,6 +27,28 @@ def quiet_eventlet_warning() -> None:
     warnings.filterwarnings("ignore", category=EventletDeprecationWarning)
 
 
+class ExpectedErrorsOnOneLine(logging.Filter):
+    """nameko logs an entrypoint's *expected* exceptions (a wrong password, a validation
+    error: the caller gets a typed error) with a full traceback. They are answers, not
+    failures: keep one line saying which worker and what, drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("(expected)"):
+            exc = record.exc_info[1]
+            record.exc_info = None
+            record.exc_text = None
+            record.msg = "(expected) %s in worker %s: %s"
+            record.args = (type(exc).__name__, record.args[0] if record.args else "?", exc)
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def quiet_expected_errors() -> None:
+    logger = logging.getLogger("nameko.containers")
+    if not any(isinstance(f, ExpectedErrorsOnOneLine) for f in logger.filters):
+        logger.addFilter(ExpectedErrorsOnOneLine())
+
+
 def prepare(module_name: str) -> None:
     """Migrate and bootstrap the service defined in ``module_name``."""
     from .db import database_url, is_sqlite, make_engine
@@ -71,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     from .amqp import tune_rpc_replies
 
     tune_rpc_replies()
+    quiet_expected_errors()
     from nameko.cli.main import main as nameko_main
 
     sys.argv = ["nameko", "run", "--config", args.config, args.module]

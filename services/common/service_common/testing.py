@@ -130,6 +130,9 @@ def container_factory_real(rabbit_uri):
     from .amqp import tune_rpc_replies
 
     tune_rpc_replies()  # as service_common.run does
+    from .run import quiet_expected_errors
+
+    quiet_expected_errors()  # expected errors on one line, as in production
 
     containers = []
 

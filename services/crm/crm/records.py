@@ -291,40 +291,54 @@ def create_meeting(session: Session, tenant_id: int, user_id: int | None, data: 
 
 
 def _ics_text(value: str | None) -> str:
-    return (value or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    """Text for a calendar property: every line break becomes a plain newline (which
+    icalendar escapes as \\n; a bare CR would otherwise reach the file and split a line),
+    other control characters go."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if ch == "\n" or ch == "\t" or ord(ch) >= 32 and ord(ch) != 127)
 
 
-def _fold(line: str) -> str:
-    """RFC 5545 3.1: lines longer than 75 octets continue on a line starting with a space."""
-    out, current = [], b""
-    for ch in line:
-        b = ch.encode()
-        if len(current) + len(b) > (75 if not out else 74):
-            out.append(current.decode())
-            current = b""
-        current += b
-    out.append(current.decode())
-    return "\r\n ".join(out)
+def _ics_param(value: str | None) -> str:
+    """A parameter value (CN=...): one line, no double quotes (RFC 5545 3.2 cannot escape them)."""
+    return " ".join(_ics_text(value).replace('"', "'").split())
+
+
+def _ics_address(name: str | None, email: str, role: str | None = None):
+    from icalendar import vCalAddress
+
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = _ics_param(name) or email
+    if role:
+        address.params.update({"ROLE": role, "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
+    return address
 
 
 def get_meeting_ics(session: Session, tenant_id: int, meeting_id: int) -> dict:
+    """The meeting as an iCalendar invite (RFC 5545), built with the icalendar library."""
+    from icalendar import Calendar, Event
+
     m = _get(session, Meeting, tenant_id, meeting_id, "meeting")
-    stamp = "%Y%m%dT%H%M%SZ"
     start = util.aware(m.starts_at).astimezone(util.now().tzinfo)
     end = start + timedelta(minutes=m.duration_minutes)
     company_name = util.company(session, tenant_id, m.company_id).name
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Staffing CRM//crm service//EN", "CALSCALE:GREGORIAN",
-             "METHOD:REQUEST", "BEGIN:VEVENT", f"UID:meeting-{m.id}-t{tenant_id}@crm",
-             f"DTSTAMP:{util.now().strftime(stamp)}", f"DTSTART:{start.strftime(stamp)}", f"DTEND:{end.strftime(stamp)}",
-             f"SUMMARY:{_ics_text(m.title)}"]
+    cal = Calendar()
+    cal.add("prodid", "-//Staffing CRM//crm service//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", f"meeting-{m.id}-t{tenant_id}@crm")
+    event.add("dtstamp", util.now())
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", _ics_text(m.title))
     if m.place:
-        lines.append(f"LOCATION:{_ics_text(m.place)}")
-    description = "\n".join(x for x in (company_name, m.notes) if x)
-    lines.append(f"DESCRIPTION:{_ics_text(description)}")
+        event.add("location", _ics_text(m.place))
+    event.add("description", _ics_text("\n".join(x for x in (company_name, m.notes) if x)))
     if m.created_by:
         organiser = session.scalar(select(User).where(User.id == m.created_by, User.tenant_id == tenant_id))
         if organiser is not None:
-            lines.append(f"ORGANIZER;CN={_ics_text(organiser.name)}:mailto:{organiser.email}")
+            event.add("organizer", _ics_address(organiser.name, organiser.email))
     for att in session.scalars(select(MeetingAttendee).where(MeetingAttendee.meeting_id == m.id).order_by(MeetingAttendee.id)):
         if att.user_id is not None:
             who = session.get(User, att.user_id)
@@ -333,10 +347,9 @@ def get_meeting_ics(session: Session, tenant_id: int, meeting_id: int) -> dict:
             who = session.get(Contact, att.contact_id)
             name, email = f"{who.first_name} {who.last_name}".strip(), who.email
         if email:
-            lines.append(f"ATTENDEE;CN={_ics_text(name)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{email}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    content = "\r\n".join(_fold(line) for line in lines) + "\r\n"
-    return {"filename": f"meeting-{m.id}.ics", "content": content}
+            event.add("attendee", _ics_address(name, email, "REQ-PARTICIPANT"))
+    cal.add_component(event)
+    return {"filename": f"meeting-{m.id}.ics", "content": cal.to_ical().decode()}
 
 
 # -- activities ----------------------------------------------------------------------

@@ -4,8 +4,18 @@ import base64
 
 from conftest import remote_error
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+def _image(fmt: str, size=(64, 32)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (20, 90, 160)).save(out, fmt)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
 
 
 def test_create_company_with_owners_addresses_and_a_start_project(clients, world):
@@ -106,7 +116,7 @@ def test_logo_tags_and_attributes(clients):
     cid = rpc.create_company({"name": "Logo AS", "country": "NO"})["id"]
     assert rpc.set_logo(cid, {"content_type": "image/png", "data": base64.b64encode(PNG).decode()}) == {"logo_version": 1}
     logo = rpc.get_logo(cid)
-    assert logo["content_type"] == "image/png" and base64.b64decode(logo["data"]) == PNG and logo["version"] == 1
+    assert logo["content_type"] == "image/png" and base64.b64decode(logo["data"]).startswith(b"\x89PNG") and logo["version"] == 1
     assert rpc.set_logo(cid, {"content_type": "image/jpeg", "data": base64.b64encode(JPEG).decode()})["logo_version"] == 2
     for logo_in, field in (({"content_type": "image/png", "data": base64.b64encode(JPEG).decode()}, "content_type"),
                            ({"content_type": "image/svg+xml", "data": base64.b64encode(b"<svg/>").decode()}, "content_type"),

@@ -117,10 +117,10 @@ def upgrade():
 def downgrade():
     op.drop_table("login_challenges")
     op.drop_table("recovery_codes")
-    with op.batch_alter_table("users") as batch:
-        for name, _ in reversed(NEW_USER_COLUMNS):
-            batch.drop_column(name)
+    # plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35): a batch copy of users would trip its foreign keys.
+    # The e-mail stays unique per tenant (a global constraint could fail on the rows there are by then).
+    for name, _ in reversed(NEW_USER_COLUMNS):
+        op.drop_column("users", name)
     op.drop_index("uq_tenants_slug", "tenants")
-    with op.batch_alter_table("tenants") as batch:
-        batch.drop_column("require_2fa")
-        batch.drop_column("slug")
+    op.drop_column("tenants", "require_2fa")
+    op.drop_column("tenants", "slug")
