@@ -55,6 +55,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(mail_bp)
     app.register_blueprint(unsubscribe_bp)
+    from .credit import bp as credit_bp  # issue 10: credit rating box, settings
+    from .notifications import bp as notifications_bp  # issue 10: the bell
+
+    app.register_blueprint(credit_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(account_bp)
 
     @app.get("/")

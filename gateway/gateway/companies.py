@@ -40,7 +40,10 @@ COLUMNS = [
     ("unresolved_tasks", "Unresolved tasks", "num"),
     ("unsigned_agreements", "Unsigned agreements", "num"),
     ("invoiced_this_year", "Invoiced this year", "num"),
+    ("credit_score", "Credit rating", "num credit"),  # issue 10
 ]
+CREDIT_BANDS = [("A", "A · very low risk"), ("B", "B · low risk"), ("C", "C · moderate risk"), ("D", "D · high risk"),
+                ("E", "E · very high risk / not rated"), ("none", "No rating")]
 FILTERABLE_ATTRIBUTES = ("bool", "stars", "dropdown", "multi")
 
 
@@ -83,16 +86,20 @@ def _panel(state: State, facets: dict | None, attributes: list[dict]) -> dict:
         "department": _options("department", facets, state),
         "tag": _options("tag", facets, state),
         "attributes": [a for a in attributes if a.get("type") in FILTERABLE_ATTRIBUTES],
+        "credit_band": [{"value": code, "label": label,
+                         "count": ({str(f.get("value")): f.get("count") for f in facets.get("credit_band") or []}
+                                   .get(code, 0 if facets and code != "none" else None)),
+                         "checked": state.selected("credit_band", code)} for code, label in CREDIT_BANDS],
     }
 
 
 def _chips(state: State, panel: dict) -> list[tuple[str, str]]:
     """The active filters as (text, url without it), for the bar above the results."""
     labels = {key: {o["value"]: o["label"] for o in panel[key]} for key in
-              ("relationship", "country", "region", "city", "industry", "owner", "department", "tag")}
+              ("relationship", "country", "region", "city", "industry", "owner", "department", "tag", "credit_band")}
     names = {
         "relationship": "", "country": "", "region": "Region: ", "city": "City: ", "industry": "Industry: ",
-        "owner": "Owner: ", "department": "Department: ", "tag": "Tag: ",
+        "owner": "Owner: ", "department": "Department: ", "tag": "Tag: ", "credit_band": "Credit: ",
     }
     chips = []
     if state.q:

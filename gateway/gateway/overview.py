@@ -20,12 +20,13 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
 RELATIONSHIPS = ("prospect", "customer", "suspect", "supplier", "partner", "former_customer")
-LIST_KEYS = ("relationship", "country", "region", "city", "industry", "owner", "department", "tag")
+LIST_KEYS = ("relationship", "country", "region", "city", "industry", "owner", "department", "tag", "credit_band")
 BOOL_KEYS = ("has_unresolved_tasks", "has_unsigned_agreements")
 SORTS = ("name", "org_number", "city", "relationship", "active_projects", "unresolved_tasks",
-         "unsigned_agreements", "invoiced_this_year", "created_at")
+         "unsigned_agreements", "invoiced_this_year", "created_at", "credit_score")
 # Numbers are most useful biggest first: their first click sorts descending.
-DESC_FIRST = ("active_projects", "unresolved_tasks", "unsigned_agreements", "invoiced_this_year", "created_at")
+DESC_FIRST = ("active_projects", "unresolved_tasks", "unsigned_agreements", "invoiced_this_year", "created_at",
+              "credit_score")
 DEFAULT_SORT = "name"
 MAX_VALUES = 50
 MAX_LEN = 100
@@ -50,6 +51,8 @@ def _valid(key: str, value: str) -> str | None:
         return value if value == "mine" or value.isdigit() else None
     if key == "department":
         return value if value.isdigit() else None
+    if key == "credit_band":  # issue 10: A-E, or "none" (no rating)
+        return value if value in ("A", "B", "C", "D", "E", "none") else None
     return value
 
 

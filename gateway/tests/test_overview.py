@@ -104,9 +104,9 @@ def test_active_filters_have_remove_links(client):
     assert 'href="/companies?city=Oslo"' in body  # removing vip
 
 
-def test_no_credit_rating_column(client):
-    body = client.get("/companies").text.lower()
-    assert "credit" not in body.split('id="results"')[1]
+def test_the_credit_rating_column_is_sortable(client):  # issue 10 (was: no credit column yet)
+    body = client.get("/companies").text
+    assert 'href="/companies?sort=-credit_score">Credit rating' in body.split('id="results"')[1]
 
 
 # -- sorting ------------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_sort_headers_link_to_the_next_sort_and_say_aria_sort(client):
     assert 'href="/companies?city=Oslo&amp;sort=-active_projects"' in body  # counts start biggest first
     assert 'href="/companies?city=Oslo&amp;sort=org_number"' in body
     assert 'href="/companies?city=Oslo&amp;sort=-invoiced_this_year"' in body
-    assert body.count('aria-sort="none"') == 7
+    assert body.count('aria-sort="none"') == 8  # + the credit rating (issue 10)
 
 
 @pytest.mark.parametrize("column", ["active_projects", "unresolved_tasks", "unsigned_agreements", "invoiced_this_year"])
