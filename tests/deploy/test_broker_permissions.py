@@ -343,8 +343,10 @@ def _probe(node, service: str, as_user: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=30)
 
 
-def test_every_service_starts_and_answers_its_probe_over_its_own_user(node, services):
-    """The probe of each pod (python -m service_common.probe <name>, over the pod's AMQP_URI)."""
+@pytest.fixture(scope="module")
+def running(node, services):
+    """The services once each answers the probe of its pod (python -m service_common.probe <name>,
+    over the pod's own AMQP_URI): the probe is the readiness check Kubernetes and compose run."""
     pending = {s.nameko_name for s in SERVICES}
     deadline = time.monotonic() + 120
     while pending and time.monotonic() < deadline:
@@ -356,7 +358,12 @@ def test_every_service_starts_and_answers_its_probe_over_its_own_user(node, serv
                 pending.discard(name)
         time.sleep(0.5)
     assert not pending, "\n".join(f"{n} never answered:\n{_tail(services['logs'][n])}" for n in pending)
-    for name, log in services["logs"].items():
+    return services
+
+
+def test_every_service_starts_and_answers_its_probe_over_its_own_user(running):
+    for name, log in running["logs"].items():
+        assert running["procs"][name].poll() is None, name
         assert "ACCESS_REFUSED" not in log.read_text(errors="replace"), f"{name}:\n{_tail(log)}"
 
 
@@ -367,12 +374,11 @@ def _user_token(private: Path, audience) -> str:
                                                          role="admin")
 
 
-def test_gateway_calls_the_services_over_its_own_user(node, services):
+def test_gateway_calls_the_services_over_its_own_user(node, running):
     from gateway.rpc.transport import RpcTransport
 
-    test_every_service_starts_and_answers_its_probe_over_its_own_user(node, services)
     transport = RpcTransport(node.uri("gateway"))
-    token = _user_token(services["private"], ["crm"])
+    token = _user_token(running["private"], ["crm"])
     departments = transport.call("crm", "list_departments", context={"auth": token}, timeout=5)
     assert isinstance(departments, list)
     for s in SERVICES:
@@ -381,11 +387,10 @@ def test_gateway_calls_the_services_over_its_own_user(node, services):
     assert transport.consumer_count("crm") == 1
 
 
-def test_a_service_calls_the_crm_on_a_users_behalf_only_if_its_user_may(node, services):
+def test_a_service_calls_the_crm_on_a_users_behalf_only_if_its_user_may(node, running):
     from service_common.rpc_client import ServiceClient
 
-    test_every_service_starts_and_answers_its_probe_over_its_own_user(node, services)
-    token = _user_token(services["private"], ["export", "crm"])
+    token = _user_token(running["private"], ["export", "crm"])
     with ServiceClient(node.uri("export"), token=token, timeout=5) as client:
         assert isinstance(client.call("crm", "list_departments"), list)
     # registry_lookup has no business with the crm: the broker refuses the request itself
@@ -395,7 +400,7 @@ def test_a_service_calls_the_crm_on_a_users_behalf_only_if_its_user_may(node, se
     assert "ACCESS_REFUSED" in repr(refused.value) or "403" in repr(refused.value), repr(refused.value)
 
 
-def test_the_probe_of_one_service_cannot_go_through_another_users_rights(node, services):
+def test_the_probe_of_one_service_cannot_go_through_another_users_rights(node, running):
     """A pod's credentials are its own: a wrong password is a failed probe, not a fallback."""
     env = {**os.environ, "AMQP_URI": node.uri("crm", node.passwords["mailer"])}
     result = subprocess.run([sys.executable, "-m", "service_common.probe", "crm", "--timeout", "2"], env=env,
