@@ -378,9 +378,15 @@ def retry_failed(session: Session, settings: Settings, tenant_id: int, campaign_
 
 # -- the send loop ------------------------------------------------------------------------
 def heartbeat(session: Session, instance_id: str) -> None:
+    """This instance is alive (several workers of it may beat at once)."""
     t = time.time()
     if session.execute(update(Instance).where(Instance.id == instance_id).values(seen=t)).rowcount == 0:
         session.add(Instance(id=instance_id, seen=t))
+        try:
+            session.commit()
+        except IntegrityError:  # another worker of this instance inserted it first
+            session.rollback()
+            session.execute(update(Instance).where(Instance.id == instance_id).values(seen=t))
     session.commit()
 
 

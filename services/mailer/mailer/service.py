@@ -167,7 +167,8 @@ class MailerService:
         return devsmtp.read(self.runtime.settings.dev_outbox or devsmtp.default_store(), q.limit, q.to)
 
     # -- the work -------------------------------------------------------------------------
-    @event_handler("mailer", "send_batch", handler_type=SERVICE_POOL, reliable_delivery=True)
+    # requeue_on_error: an unexpected failure (database away) puts the batch back on the queue
+    @event_handler("mailer", "send_batch", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
     def send_batch(self, payload):
         stats = campaigns.process_batch(self.db.session, self.runtime.settings, self.smtp, self.runtime.instance_id,
                                         payload)
