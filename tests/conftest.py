@@ -64,6 +64,8 @@ class Suite:
             "REGISTRY_STANDINS_URL": f"http://127.0.0.1:{standins_port}",
             "AUTH_KEYS_DIR": str(self.keys),
             "MAILER_SMTP_PORT": str(free_port()),  # the suite's own dev SMTP server (issue 9)
+            "CREDITSAFE_STANDIN_PORT": str(free_port()),  # the suite's own Creditsafe stand-in (issue 10)
+            "CREDIT_POLL_INTERVAL": "1",
             "MAILER_PUBLIC_URL": self.url,  # unsubscribe links point at this gateway
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

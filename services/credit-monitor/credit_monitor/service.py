@@ -21,7 +21,8 @@ from .schemas import SettingsIn
 
 DATABASE = ("credit_monitor", "CREDIT")
 MIGRATIONS = "credit_monitor"
-POLL_INTERVAL = float(os.environ.get("CREDIT_POLL_INTERVAL", "300"))
+# The timer's interval: CREDIT_POLL_INTERVAL, else 5 s against the local stand-in (make run) and 300 s otherwise.
+POLL_INTERVAL = float(os.environ.get("CREDIT_POLL_INTERVAL") or (300 if os.environ.get("CREDITSAFE_URL") else 5))
 OUTBOX_INTERVAL = float(os.environ.get("CREDIT_OUTBOX_INTERVAL", "0.5"))
 log = logging.getLogger(__name__)
 _polling = threading.Lock()
