@@ -7,6 +7,8 @@ exchanges nameko uses. The format is what ``rabbitmqctl import_definitions`` and
     RABBITMQ_MAILER_PASSWORD=... RABBITMQ_EXPORT_PASSWORD=... RABBITMQ_GATEWAY_PASSWORD=... \\
     RABBITMQ_ADMIN_PASSWORD=... python3 deploy/rabbitmq/definitions.py --output definitions.json
 
+RABBITMQ_PARTNER_PASSWORD, if set, adds the ``partner`` user (other teams' programs calling the
+RPC API with API client tokens); unset, there is no such user.
 Passwords come from the environment only and are stored as salted SHA-256 hashes
 (rabbit_password_hashing_sha256), never in clear. Each run salts anew; importing the file again
 changes nothing else. Standard library only (compose runs it in a bare python image).
@@ -57,8 +59,10 @@ def check_password(variable: str, value: str | None) -> str:
 
 
 def passwords_from(env) -> dict[str, str]:
-    """{user: password} for every principal and the admin, or one error naming every problem."""
-    wanted = {p.user: p.password_variable for p in PRINCIPALS} | {ADMIN: ADMIN_PASSWORD_VARIABLE}
+    """{user: password} for every principal and the admin, or one error naming every problem.
+    An optional principal (partner) without a password is left out."""
+    wanted = {p.user: p.password_variable for p in PRINCIPALS if not (p.optional and not env.get(p.password_variable))}
+    wanted[ADMIN] = ADMIN_PASSWORD_VARIABLE
     out, problems = {}, []
     for user, variable in wanted.items():
         try:
@@ -79,14 +83,18 @@ def _exchange(name: str, vhost: str) -> dict:
 
 
 def definitions(passwords: dict[str, str], vhost: str = VHOST, hasher=password_hash) -> dict:
+    principals = [p for p in PRINCIPALS if p.user in passwords]
+    missing = [p.user for p in PRINCIPALS if not p.optional and p.user not in passwords]
+    if missing:
+        raise DefinitionsError(f"no password for {', '.join(missing)}")
     users = [{"name": p.user, "password_hash": hasher(passwords[p.user]), "hashing_algorithm": HASHING,
-              "tags": []} for p in PRINCIPALS]
+              "tags": []} for p in principals]
     users.append({"name": ADMIN, "password_hash": hasher(passwords[ADMIN]), "hashing_algorithm": HASHING,
                   "tags": ["administrator"]})
     permissions = [{"user": p.user, "vhost": vhost, "configure": p.configure(), "write": p.write(),
-                    "read": p.read()} for p in PRINCIPALS]
+                    "read": p.read()} for p in principals]
     topic_permissions = [{"user": p.user, "vhost": vhost, "exchange": RPC_EXCHANGE, "write": p.topic_write(),
-                          "read": p.topic_read()} for p in PRINCIPALS]
+                          "read": p.topic_read()} for p in principals]
     exchanges = [_exchange(RPC_EXCHANGE, vhost)]
     exchanges += [_exchange(f"{p.user}.events", vhost) for p in PRINCIPALS if p.dispatches]
     return {
@@ -123,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, args.output)
-    print(f"definitions.py: {args.output} ({len(PRINCIPALS) + 1} users, vhost {args.vhost})", file=sys.stderr)
+    users = ", ".join(sorted(passwords))
+    print(f"definitions.py: {args.output} (users {users}; vhost {args.vhost})", file=sys.stderr)
     return 0
 
 

@@ -39,6 +39,9 @@ What follows:
   cannot bind ``crm.*`` or ``#`` to its reply queue to read other callers' requests and tokens.
   Only services (which answer calls) may publish with a uuid routing key, i.e. send replies.
 * The gateway answers nothing: it may publish requests and read its own reply queues, no more.
+* ``partner`` is for other teams' programs calling the RPC API with an API client's token
+  (README.md, "Calling the RPC API"): it may call the crm and read a standalone proxy's reply
+  queues, no more. It exists only when its password is set; give each partner team a row of its own.
 * The ``admin`` user (management UI, operators) has the administrator tag and no permissions in
   the vhost: it sees everything and can grant itself rights, but no process uses it.
 
@@ -58,6 +61,7 @@ IDENT = "[A-Za-z0-9_]+"  # a method or event name
 STANDALONE = "standalone_rpc_proxy"  # nameko's standalone ClusterRpcProxy's service name
 SERVICES = ("crm", "registry_lookup", "credit_monitor", "mailer", "export")
 GATEWAY = "gateway"
+PARTNER = "partner"
 ADMIN = "admin"
 
 
@@ -70,6 +74,12 @@ class Principal:
     calls: tuple[str, ...] = ()  # services it calls on a user's behalf (a service may always call itself: the probe)
     listens_to: tuple[str, ...] = ()  # event sources it handles (its own, for work queues)
     dispatches: bool = False  # publishes events to <user>.events
+    reply_owner: str | None = None  # whose name its reply queues carry, if not its own (standalone proxies)
+    optional: bool = False  # defined only when its password is set
+
+    @property
+    def replies_as(self) -> str:
+        return self.reply_owner or self.user
 
     @property
     def password_variable(self) -> str:
@@ -78,7 +88,7 @@ class Principal:
     # -- resource names ------------------------------------------------------------------
     def queues(self) -> list[str]:
         if not self.serves:
-            return [rf"rpc\.reply-{self.user}-{UUID}"]
+            return [rf"rpc\.reply-{self.replies_as}-{UUID}"]
         out = [f"rpc-{self.user}", rf"rpc\.reply-{self.user}-{UUID}", rf"rpc\.reply-{STANDALONE}-{UUID}"]
         if self.listens_to:
             out.append(rf"evt-{_alt(self.listens_to)}-{IDENT}--{self.user}\.{IDENT}")
@@ -143,6 +153,8 @@ PRINCIPALS: tuple[Principal, ...] = (
     # reads companies from the crm on the user's behalf; export jobs through its own events
     Principal("export", serves=True, calls=("crm",), listens_to=("export",), dispatches=True),
     Principal(GATEWAY, serves=False, calls=SERVICES),
+    # other teams' programs (nameko's standalone ClusterRpcProxy) with API client tokens
+    Principal(PARTNER, serves=False, calls=("crm",), reply_owner=STANDALONE, optional=True),
 )
 
 BY_USER = {p.user: p for p in PRINCIPALS}

@@ -54,7 +54,7 @@ def compose_required_env() -> dict[str, str]:
 
     table = rabbitmq_module("permissions")
     env = {"GATEWAY_SECRET_KEY": "0" * 64, "CRM_ADMIN_PASSWORD": "a-test-password"}
-    env.update({p.password_variable: f"test-{p.user}-password" for p in table.PRINCIPALS})
+    env.update({p.password_variable: f"test-{p.user}-password" for p in table.PRINCIPALS if not p.optional})
     env[table.ADMIN_PASSWORD_VARIABLE] = "test-admin-password"
     return env
 

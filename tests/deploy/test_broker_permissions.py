@@ -259,6 +259,12 @@ CASES = [
     ("export", "takes credit_monitor's handler queue",
      handler_queue("crm", "company_identified", "credit_monitor"), False),
     ("gateway", "handles crm events", handler_queue("crm", "company_identified", "gateway"), False),
+    ("partner", "calls the crm", publish("nameko-rpc", "crm.list_companies"), True),
+    ("partner", "makes a standalone proxy's reply queue", reply_queue("standalone_rpc_proxy"), True),
+    ("partner", "calls the mailer", publish("nameko-rpc", "mailer.send_campaign"), False),
+    ("partner", "sends a reply", publish("nameko-rpc", str(uuid.uuid4())), False),
+    ("partner", "consumes rpc-crm", consume("rpc-crm"), False),
+    ("partner", "binds a reply queue to crm's calls", reply_queue("standalone_rpc_proxy", "crm.*"), False),
 ]
 
 
@@ -393,6 +399,11 @@ def test_a_service_calls_the_crm_on_a_users_behalf_only_if_its_user_may(node, ru
     token = _user_token(running["private"], ["export", "crm"])
     with ServiceClient(node.uri("export"), token=token, timeout=5) as client:
         assert isinstance(client.call("crm", "list_departments"), list)
+    # another team's program, as README.md shows it: nameko's standalone proxy over the partner user
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": node.uri("partner")}, context_data={"auth": token}, timeout=5) as rpc:
+        assert isinstance(rpc.crm.list_departments(), list)
     # registry_lookup has no business with the crm: the broker refuses the request itself
     with pytest.raises(Exception) as refused:
         with ServiceClient(node.uri("registry_lookup"), token=token, timeout=5) as client:

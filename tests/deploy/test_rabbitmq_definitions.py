@@ -149,8 +149,8 @@ def test_reply_queues_are_bound_by_uuid_only():
         assert allowed(p.topic_read(), UUID)
         for key in ("#", "*.*", "crm.#", "crm.list_companies", f"{UUID}.x", f"x{UUID}", UUID.upper()):
             assert not allowed(p.topic_read(), key), (p.user, key)
-        assert allowed(p.configure(), f"rpc.reply-{p.user}-{UUID}")
-        assert not allowed(p.configure(), f"rpc.reply-{p.user}-{UUID}x")
+        assert allowed(p.configure(), f"rpc.reply-{p.replies_as}-{UUID}")
+        assert not allowed(p.configure(), f"rpc.reply-{p.replies_as}-{UUID}x")
         others = [u for u in P if u != p.user]
         for other in others:
             assert not allowed(p.configure(), f"rpc.reply-{other}-{UUID}"), (p.user, other)
@@ -236,6 +236,19 @@ def test_definitions_script_writes_json_to_stdout():
     result = _run(_env())
     assert result.returncode == 0, result.stderr
     assert {u["name"] for u in json.loads(result.stdout)["users"]} == {*P, permissions.ADMIN}
+
+
+def test_partner_user_exists_only_with_its_password():
+    result = _run(_env(RABBITMQ_PARTNER_PASSWORD=None))
+    assert result.returncode == 0, result.stderr
+    d = json.loads(result.stdout)
+    assert "partner" not in {u["name"] for u in d["users"]}
+    assert "partner" not in {x["user"] for x in d["permissions"] + d["topic_permissions"]}
+    assert _run(_env(RABBITMQ_PARTNER_PASSWORD="")).returncode == 0, "compose passes it empty when unset"
+    partner = P["partner"]
+    assert allowed(partner.topic_write(), "crm.list_companies")
+    assert not allowed(partner.topic_write(), "mailer.send_campaign") and not allowed(partner.topic_write(), UUID)
+    assert allowed(partner.read(), f"rpc.reply-standalone_rpc_proxy-{UUID}") and not allowed(partner.read(), "rpc-crm")
 
 
 @pytest.mark.parametrize("change,message", [
