@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pika
 import pytest
-from pika.exceptions import AMQPChannelError, AMQPConnectionError, ChannelClosedByBroker
+from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker
 
 from deployfiles import DEPLOY, ROOT, SERVICES, rabbitmq_module
 

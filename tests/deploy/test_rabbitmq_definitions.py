@@ -23,7 +23,7 @@ import nameko.events
 import nameko.rpc
 import pytest
 
-from deployfiles import DEPLOY, GATEWAY, SERVICES, rabbitmq_module
+from deployfiles import DEPLOY, GATEWAY, rabbitmq_module
 
 permissions = rabbitmq_module("permissions")
 definitions = rabbitmq_module("definitions")
