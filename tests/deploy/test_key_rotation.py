@@ -31,8 +31,6 @@ def test_a_switch_of_the_whole_key_pair_refuses_the_old_tokens(tmp_path):
         _verifier(new).verify(token)
 
 
-@pytest.mark.xfail(strict=True, reason="service_common.auth keeps one public key per issuer (<issuer>.pub): "
-                   "the overlap step of the README's rotation needs <issuer>.<label>.pub accepted for <issuer>")
 def test_rotation_by_overlap_accepts_old_and_new_tokens(tmp_path):
     old, new, services = tmp_path / "old", tmp_path / "new", tmp_path / "services"
     auth.generate(old, "gateway")

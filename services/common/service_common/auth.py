@@ -6,8 +6,9 @@ services hold public keys only, so a compromised service cannot act for any
 tenant anywhere else.
 
 Issuers and their keys live in one directory (``AUTH_KEYS_DIR``):
-``<issuer>.pub`` is an issuer every service trusts, ``<issuer>.key`` its
-private key (only the issuer's own process gets it). Issuers:
+``<issuer>.pub`` is an issuer every service trusts (plus ``<issuer>.<label>.pub``
+while a key is rotated: either verifies), ``<issuer>.key`` its private key
+(only the issuer's own process gets it). Issuers:
 
 * ``gateway`` mints the tokens of users (``typ=user``), of API clients that
   exchanged their secret (``typ=api``, scopes such as ``companies:read``) and
@@ -75,13 +76,15 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def load_public_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
-    keys = {}
+def load_public_keys(directory: Path) -> dict[str, list[Ed25519PublicKey]]:
+    """Every issuer's public keys: ``<issuer>.pub`` and, during a rotation,
+    ``<issuer>.<label>.pub`` beside it (a token verifies against any of them)."""
+    keys: dict[str, list[Ed25519PublicKey]] = {}
     for path in sorted(directory.glob("*.pub")):
         key = serialization.load_pem_public_key(path.read_bytes())
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError(f"{path}: not an Ed25519 public key")
-        keys[path.stem] = key
+        keys.setdefault(path.name.split(".", 1)[0], []).append(key)
     return keys
 
 
@@ -146,10 +149,10 @@ class Verifier:
     """Checks tokens for one service (the audience). Valid tokens are cached
     until they expire, so a busy service verifies each token once."""
 
-    def __init__(self, audience: str, public_keys: dict[str, Ed25519PublicKey],
+    def __init__(self, audience: str, public_keys: dict[str, Ed25519PublicKey | list[Ed25519PublicKey]],
                  service_scopes: dict[str, list[str]] | None = None, cache_size: int = 4096):
         self.audience = audience
-        self.keys = public_keys
+        self.keys = {k: (v if isinstance(v, list) else [v]) for k, v in public_keys.items()}
         self.service_scopes = {k: set(v) for k, v in (service_scopes or {}).items()}
         self._cache: dict[str, tuple[float, Caller]] = {}
         self._cache_size = cache_size
@@ -180,18 +183,24 @@ class Verifier:
         if header.get("alg") != ALGORITHM:
             raise Unauthenticated("Caller token not signed with EdDSA")
         issuer = unverified.get("iss")
-        key = self.keys.get(issuer) if isinstance(issuer, str) else None
-        if key is None:
+        keys = self.keys.get(issuer) if isinstance(issuer, str) else None
+        if not keys:
             raise Unauthenticated("Caller token from an unknown issuer")
-        try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=issuer,
-                                leeway=LEEWAY, options={"require": ["exp", "iat", "iss", "aud", "typ"]})
-        except jwt.ExpiredSignatureError:
-            raise Unauthenticated("Caller token expired") from None
-        except jwt.InvalidAudienceError:
-            raise Unauthenticated(f"Caller token not meant for {self.audience}") from None
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"Invalid caller token ({type(exc).__name__})") from None
+        claims = None
+        for n, key in enumerate(keys):
+            try:
+                claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=issuer,
+                                    leeway=LEEWAY, options={"require": ["exp", "iat", "iss", "aud", "typ"]})
+                break
+            except jwt.InvalidSignatureError:
+                if n == len(keys) - 1:
+                    raise Unauthenticated("Invalid caller token (InvalidSignatureError)") from None
+            except jwt.ExpiredSignatureError:
+                raise Unauthenticated("Caller token expired") from None
+            except jwt.InvalidAudienceError:
+                raise Unauthenticated(f"Caller token not meant for {self.audience}") from None
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated(f"Invalid caller token ({type(exc).__name__})") from None
         if claims["exp"] - claims["iat"] > MAX_TTL + LEEWAY:
             raise Unauthenticated("Caller token lives too long")
         typ = claims["typ"]
