@@ -87,6 +87,7 @@ def start():
     except errors.ValidationFailed as exc:
         field_errors = {}
         for field, message in exc.field_errors.items():
+            message = message.split(": ", 1)[1] if message.startswith(f"{field}: ") else message
             field_errors["columns" if field.startswith("columns") else
                          ("selection" if field.startswith("selection") else field)] = message
         return _dialog(raw, count, form, field_errors or {"__root__": exc.message}, 422)
