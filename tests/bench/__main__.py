@@ -124,7 +124,9 @@ def main() -> int:
                       "CRM_DATA_DIR": str(OUT / "data"), "GATEWAY_WORKERS": "2",
                       # the registry's local index: dev bulk files of this many entities per country
                       "REGISTRY_DEV_ENTITIES": os.environ.get("BENCH_REGISTRY_PER_COUNTRY", "250000"),
-                      "REGISTRY_FEED_INTERVAL": "0"})
+                      "REGISTRY_FEED_INTERVAL": "0",
+                      # issue 10: the credit bench triggers its poll itself; pages of 500 events
+                      "CREDIT_POLL_INTERVAL": "3600", "CREDIT_EVENTS_PAGE_SIZE": "500"})
     prepare_dataset(suite, companies)
     if os.environ.get("BENCH_REGISTRY_DATABASE_URL"):
         # an index built beforehand, e.g. by `python -m registry_lookup.bench --entities 10000000 --data-dir ...`
@@ -169,6 +171,11 @@ def main() -> int:
             ids = [rng.randint(1, companies) for _ in range(300)]
             samples, elapsed = timed(lambda i: http.get(f"{suite.url}/companies/{i}"), [(i,) for i in ids])
             results.append(summarise("company_card", samples, elapsed))
+        from tests.bench import credit as credit_bench  # issue 10: credit_enrol_10k, credit_poll_10k
+
+        credit_results = credit_bench.in_suite(suite, transport)
+        results.extend(credit_results)
+        print("\n".join(credit_bench.verdicts(credit_results)))
         from registry_lookup.bench import queries_for
 
         per_country = int(suite.env["REGISTRY_DEV_ENTITIES"])

@@ -533,7 +533,15 @@ def _b64(obj) -> str:
 
 
 class _KeepAlive(WSGIRequestHandler):
+    """HTTP/1.1 keep-alive, and no Nagle delay (headers and body are separate writes)."""
+
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        import socket
+
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_request(self, *args, **kwargs):  # quiet: thousands of calls in the benchmarks
         pass
