@@ -30,6 +30,9 @@ TARGETS = {  # name -> (p50 target, p95 target) in ms; None = no target
     "overview_deep": (None, 150.0),
     "company_card": (None, 80.0),
     "registry_typeahead_gateway": (None, 80.0),
+    "bulk_tag_all": (None, 5000.0),  # issue 7: one operation, POST until done, incl. history
+    "bulk_relationship_1k": (None, 300.0),
+    "live_search_during_bulk": (None, 60.0),  # another session searching while bulk_tag_all runs
 }
 
 
@@ -115,6 +118,78 @@ def record_in_readme(results: list[dict], companies: int) -> None:
     readme.write_text(text[: text.index(start)] + block + text[text.index(end) + len(end):])
 
 
+def bulk_benches(suite, http, rng: random.Random, companies: int) -> list[dict]:
+    """Issue 7 through the gateway: add a tag to every company (a job: POST, then poll its
+    progress until done) while another session live-searches; change the relationship of
+    1,000 picked companies (applied within the request)."""
+    import re
+    import threading
+    import uuid
+
+    hx = {"HX-Request": "true"}
+
+    def apply(kind: str, selection: dict, **fields) -> tuple[str, int]:
+        data = {"selection": json.dumps(selection), "idempotency_key": uuid.uuid4().hex, "confirmed": "1", **fields}
+        r = http.post(f"{suite.url}/bulk/apply/{kind}", data=data, headers=hx, timeout=60)
+        assert r.status_code == 200 and "bulk-job" in r.text, (kind, r.status_code, r.text[:300])
+        return re.search(r'data-status="(\w+)"', r.text).group(1), int(re.search(r"/bulk/operations/(\d+)", r.text).group(1))
+
+    def wait(op_id: int, timeout: float = 300) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = http.get(f"{suite.url}/bulk/operations/{op_id}", headers=hx, timeout=10)
+            found = re.search(r'data-status="(\w+)"', r.text)  # None: a poll that timed out (busy machine)
+            if found and found.group(1) in ("done", "failed"):
+                return found.group(1)
+            time.sleep(0.02)
+        return "timeout"
+
+    out = []
+    searcher = suite.login()  # another session, searching all along
+    qs = queries(rng)
+    stop, samples = threading.Event(), []
+
+    def search_loop():
+        i = 0
+        while not stop.is_set():
+            t = time.perf_counter()
+            r = searcher.get(f"{suite.url}/companies", params={"q": qs[i % len(qs)]}, headers=hx, timeout=10)
+            if r.status_code == 200:
+                samples.append((time.perf_counter() - t) * 1000)
+            i += 1
+
+    tag = "bench-bulk"
+    thread = threading.Thread(target=search_loop, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    before = len(samples)
+    start = time.perf_counter()
+    status, op_id = apply("add_tags", {"filter": {}}, new_tags=tag)
+    if status not in ("done", "failed"):
+        status = wait(op_id)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    thread.join(15)
+    assert status == "done", status
+    out.append(summarise("bulk_tag_all", [elapsed * 1000], elapsed))
+    during = samples[before:]
+    if during:
+        out.append(summarise("live_search_during_bulk", during, elapsed))
+    status, op_id = apply("remove_tags", {"filter": {}}, new_tags=tag)  # back as it was (not measured)
+    if status not in ("done", "failed"):
+        wait(op_id)
+
+    ids = rng.sample(range(1, companies + 1), min(1000, companies))
+    rel = []
+    for i in range(30):
+        t = time.perf_counter()
+        status, _ = apply("set_relationship", {"ids": ids}, relationship=("customer", "partner")[i % 2])
+        rel.append((time.perf_counter() - t) * 1000)
+        assert status == "done", status
+    out.append(summarise("bulk_relationship_1k", rel, sum(rel) / 1000))
+    return out
+
+
 def main() -> int:
     companies = int(os.environ.get("BENCH_COMPANIES", "100000"))
     amqp, can_manage = ensure_rabbitmq()
@@ -171,6 +246,7 @@ def main() -> int:
             ids = [rng.randint(1, companies) for _ in range(300)]
             samples, elapsed = timed(lambda i: http.get(f"{suite.url}/companies/{i}"), [(i,) for i in ids])
             results.append(summarise("company_card", samples, elapsed))
+            results.extend(bulk_benches(suite, http, rng, companies))
         from tests.bench import credit as credit_bench  # issue 10: credit_enrol_10k, credit_poll_10k
 
         credit_results = credit_bench.in_suite(suite, transport)

@@ -38,7 +38,9 @@ from .schemas import SelectionIn
 log = logging.getLogger(__name__)
 
 INLINE_LIMIT = 1000  # selections up to this many companies are applied within the call
-CHUNK = 500  # companies per transaction (short: readers and other writers wait at most one chunk)
+CHUNK = 500  # companies in the first transaction; then sized so that one takes about CHUNK_SECONDS
+CHUNK_SECONDS = 0.03  # short: other requests of this process and other writers wait at most about this long
+MAX_CHUNK = 5000
 LEASE = timedelta(seconds=30)  # a worker that stops renewing this long is presumed dead
 UNDO_WINDOW = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
@@ -330,20 +332,22 @@ def stale(session: Session) -> list[int]:
     ).order_by(Op.id).limit(20)))
 
 
-def _chunks(session: Session, op: Op, user_id, change: dict):
+def _next_chunk(session: Session, op: Op, change: dict, sel: SelectionIn | None, size: int) -> list[int]:
+    """The next ``size`` company ids after ``op.last_id`` (the selection's, or for an undo the original's)."""
     if op.kind == "undo":
-        orig = change["operation_id"]
-        last_id = op.last_id
-        while True:
-            ids = list(session.scalars(select(I.c.company_id).where(I.c.operation_id == orig, I.c.company_id > last_id)
-                                       .group_by(I.c.company_id).order_by(I.c.company_id).limit(CHUNK)))
-            if not ids:
-                return
-            yield ids
-            last_id = ids[-1]
-    else:
-        sel = SelectionIn.model_validate(json.loads(op.selection))
-        yield from selection.iter_id_chunks(session, op.tenant_id, user_id, sel, chunk=CHUNK, after_id=op.last_id)
+        return list(session.scalars(select(I.c.company_id).where(
+            I.c.operation_id == change["operation_id"], I.c.company_id > op.last_id)
+            .group_by(I.c.company_id).order_by(I.c.company_id).limit(size)))
+    return next(selection.iter_id_chunks(session, op.tenant_id, op.user_id, sel, chunk=size, after_id=op.last_id), [])
+
+
+def _resize(size: int, seconds: float) -> int:
+    """The next chunk's size: about CHUNK_SECONDS of work (cheap rows: bigger chunks, fewer commits),
+    never below CHUNK (a chunk's fixed cost, the commit, would then dominate), at most doubling."""
+    if seconds <= 0:
+        return min(MAX_CHUNK, size * 2)
+    wanted = int(size * CHUNK_SECONDS / seconds)
+    return max(CHUNK, min(MAX_CHUNK, size * 2, wanted))
 
 
 def run(session: Session, op_id: int, max_chunks: int | None = None, pause=lambda: time.sleep(0)) -> bool:
@@ -354,9 +358,14 @@ def run(session: Session, op_id: int, max_chunks: int | None = None, pause=lambd
         return False
     op = session.get(Op, op_id)
     change = json.loads(op.change)
-    n = 0
+    sel = SelectionIn.model_validate(json.loads(op.selection)) if op.kind != "undo" else None
+    n, size = 0, CHUNK
     try:
-        for ids in _chunks(session, op, op.user_id, change):
+        while True:
+            started = time.perf_counter()
+            ids = _next_chunk(session, op, change, sel, size)
+            if not ids:
+                break
             changed = APPLY[op.kind](session, op, change, ids, util.now())
             op.done += len(ids)
             op.changed += changed
@@ -367,6 +376,7 @@ def run(session: Session, op_id: int, max_chunks: int | None = None, pause=lambd
             n += 1
             if max_chunks is not None and n >= max_chunks:
                 return False
+            size = _resize(size, time.perf_counter() - started)
             pause()
         now = util.now()
         op.status, op.finished_at, op.lease_until = "done", now, None
@@ -394,7 +404,8 @@ def run(session: Session, op_id: int, max_chunks: int | None = None, pause=lambd
 
 # -- one chunk of each kind (set-based) ---------------------------------------------
 def _mine(op: Op, ids):
-    return and_(I.c.operation_id == op.id, I.c.company_id.in_(ids))
+    """This operation's items of this chunk (ids ascending; items only exist for ids of done chunks and this one)."""
+    return and_(I.c.operation_id == op.id, I.c.company_id >= ids[0], I.c.company_id <= ids[-1])
 
 
 def _log_from_items(session: Session, op: Op, ids, key: int | None, field: str, at: datetime,
@@ -417,14 +428,15 @@ def _tenant_ids(op: Op, ids):
 
 
 def _add_tags(session: Session, op: Op, change: dict, ids: list[int], at: datetime) -> int:
+    rows = 0
     for tag_id, name in change["tags"]:
         has = exists().where(CompanyTag.company_id == C.id, CompanyTag.tag_id == tag_id)
-        session.execute(insert(I).from_select(["operation_id", "company_id", "key", "old", "new"], select(
-            literal(op.id), C.id, literal(tag_id), null(), literal(name, T_TEXT)).where(_tenant_ids(op, ids), ~has)))
+        rows = session.execute(insert(I).from_select(["operation_id", "company_id", "key", "old", "new"], select(
+            literal(op.id), C.id, literal(tag_id), null(), literal(name, T_TEXT)).where(_tenant_ids(op, ids), ~has))).rowcount
         session.execute(insert(CompanyTag.__table__).from_select(["company_id", "tag_id", "tenant_id"], select(
             I.c.company_id, I.c.key, literal(op.tenant_id)).where(_mine(op, ids), I.c.key == tag_id)))
         _log_from_items(session, op, ids, tag_id, "tags added", at, old_from_items=False)
-    return _changed(session, op, ids)
+    return rows if len(change["tags"]) == 1 and rows >= 0 else _changed(session, op, ids)
 
 
 def _remove_tags(session: Session, op: Op, change: dict, ids: list[int], at: datetime) -> int:
@@ -441,13 +453,13 @@ def _remove_tags(session: Session, op: Op, change: dict, ids: list[int], at: dat
 
 def _set_relationship(session: Session, op: Op, change: dict, ids: list[int], at: datetime) -> int:
     new = change["relationship"]
-    session.execute(insert(I).from_select(["operation_id", "company_id", "key", "old", "new"], select(
+    rows = session.execute(insert(I).from_select(["operation_id", "company_id", "key", "old", "new"], select(
         literal(op.id), C.id, literal(REL_KEY), C.relationship, literal(new, T_TEXT)).where(
-        _tenant_ids(op, ids), C.relationship != new)))
+        _tenant_ids(op, ids), C.relationship != new))).rowcount
     _log_from_items(session, op, ids, REL_KEY, "relationship", at)
     session.execute(update(C).where(_tenant_ids(op, ids), C.relationship != new)
                     .values(relationship=new, updated_at=at).execution_options(synchronize_session=False))
-    return _changed(session, op, ids)
+    return rows if rows >= 0 else _changed(session, op, ids)
 
 
 def _attribute_values(session: Session, tenant_id: int, attr_id: int, ids) -> dict[int, list[str]]:
