@@ -12,7 +12,7 @@ import threading
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -178,11 +178,23 @@ def require_admin(caller) -> None:
 
 
 # -- outbox ------------------------------------------------------------------
-def emit(session: Session, tenant_id: int, event_type: str, payload: dict) -> str:
+def emit(session: Session, tenant_id: int, event_type: str, payload: dict, batch: dict | None = None) -> str:
     event_id = str(uuid.uuid4())
-    session.add(Outbox(id=event_id, tenant_id=tenant_id, event_type=event_type,
-                       payload=json.dumps({**payload, "event_id": event_id, "tenant_id": tenant_id})))
+    row = {"id": event_id, "tenant_id": tenant_id, "event_type": event_type,
+           "payload": json.dumps({**payload, "event_id": event_id, "tenant_id": tenant_id})}
+    if batch is not None:
+        batch.setdefault("outbox", []).append(row)
+    else:
+        session.add(Outbox(**row))
     return event_id
+
+
+def write_batch(session: Session, batch: dict) -> None:
+    """Rows collected by a poll, inserted in bulk (many events at once)."""
+    for model, key in ((RatingHistory, "history"), (Outbox, "outbox"), (ProcessedEvent, "processed")):
+        rows = batch.get(key) or []
+        for i in range(0, len(rows), 1000):
+            session.execute(insert(model), rows[i:i + 1000])
 
 
 def relay(session: Session, dispatch, limit: int = 500) -> int:
@@ -317,7 +329,7 @@ def enrol_pending(session: Session, clients: Clients, limit: int = 200, tenant_i
 
 
 def record_rating(session: Session, mc: MonitoredCompany, rating: Rating, source: str,
-                  event_ids: list[str] | None = None, force: bool = False) -> bool:
+                  event_ids: list[str] | None = None, force: bool = False, batch: dict | None = None) -> bool:
     """Store a rating if it differs from the last one (or ``force``); write the
     history row and the ``rating_changed`` outbox event. True when stored."""
     previous = None if mc.band is None and mc.score is None else {
@@ -333,16 +345,19 @@ def record_rating(session: Session, mc: MonitoredCompany, rating: Rating, source
     mc.currency = rating.currency or mc.currency or _currency(mc.country)
     mc.description = rating.description or _description(rating.band)
     mc.rated_at = rated_at
-    session.add(RatingHistory(tenant_id=mc.tenant_id, company_id=mc.company_id, band=mc.band, score=mc.score,
-                              credit_limit=mc.credit_limit, currency=mc.currency, description=mc.description,
-                              rated_at=rated_at, source=source,
-                              event_ids=",".join(event_ids)[:200] if event_ids else None))
+    history = dict(tenant_id=mc.tenant_id, company_id=mc.company_id, band=mc.band, score=mc.score,
+                   credit_limit=mc.credit_limit, currency=mc.currency, description=mc.description,
+                   rated_at=rated_at, source=source, event_ids=",".join(event_ids)[:200] if event_ids else None)
+    if batch is not None:
+        batch.setdefault("history", []).append(history)
+    else:
+        session.add(RatingHistory(**history))
     emit(session, mc.tenant_id, "rating_changed", {
         "company_id": mc.company_id, "band": mc.band, "score": mc.score, "limit": mc.credit_limit,
         "currency": mc.currency, "description": mc.description, "rated_at": iso(rated_at),
         "previous": previous, "changed": not same and previous is not None,
         "source": source, "creditsafe_event_ids": event_ids or [],
-    })
+    }, batch)
     return True
 
 
@@ -396,8 +411,10 @@ def poll_tenant(session: Session, clients: Clients, ts: TenantSettings) -> dict:
                 cid = (e.get("company") or {}).get("id")
                 if cid:
                     by_connect.setdefault(cid, []).append(eid)
-            result["changed"] = _refresh(session, client, pid, tenant_id, by_connect)
-            session.add_all(ProcessedEvent(tenant_id=tenant_id, event_id=eid) for eid in fresh)
+            batch: dict = {"processed": [{"tenant_id": tenant_id, "event_id": eid, "processed_at": now()}
+                                         for eid in fresh]}
+            result["changed"] = _refresh(session, client, pid, tenant_id, by_connect, batch)
+            write_batch(session, batch)
         ts.checkpoint = newest
         ts.last_poll_at, ts.last_poll_error = now(), None
         session.commit()
@@ -414,7 +431,7 @@ def poll_tenant(session: Session, clients: Clients, ts: TenantSettings) -> dict:
 
 
 def _refresh(session: Session, client: CreditsafeClient, pid: int, tenant_id: int,
-             by_connect: dict[str, list[str]]) -> int:
+             by_connect: dict[str, list[str]], batch: dict) -> int:
     mcs: dict[str, MonitoredCompany] = {}
     for chunk in _chunks(list(by_connect), 500):
         for mc in session.scalars(select(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
@@ -435,7 +452,7 @@ def _refresh(session: Session, client: CreditsafeClient, pid: int, tenant_id: in
                 ratings[cid] = rating
     changed = 0
     for cid, rating in ratings.items():
-        if record_rating(session, mcs[cid], rating, "monitoring", by_connect.get(cid)):
+        if record_rating(session, mcs[cid], rating, "monitoring", by_connect.get(cid), batch=batch):
             changed += 1
     return changed
 
