@@ -192,6 +192,13 @@ def progress(operation_id: int):
     return _progress(rpc_bulk.get_bulk_operation(operation_id))
 
 
+@bp.get("/last")
+@login_required
+def last():
+    """The user's last bulk edit with an Undo button while it can be undone (else an empty box)."""
+    return render_template("bulk/_last.html", op=rpc_bulk.last_bulk_operation(), undo_key=_key())
+
+
 @bp.post("/operations/<int:operation_id>/undo")
 @login_required
 def undo(operation_id: int):

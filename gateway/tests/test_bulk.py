@@ -203,3 +203,14 @@ def test_undo(client, bulk_rpc):
 def test_bulk_needs_a_login(anonymous, bulk_rpc):
     r = anonymous.post("/bulk/dialog/add_tags", data={"selection": IDS}, headers=HX)
     assert r.status_code == 401 and "bulk_preview" not in bulk_rpc.methods()
+
+
+def test_the_last_operation_can_be_undone_from_the_overview(client, bulk_rpc):
+    bulk_rpc.on("last_bulk_operation", op())
+    html = client.get("/bulk/last", headers=HX).get_data(as_text=True)
+    assert "Last bulk edit: Add tags: vip (4 companies changed)" in html
+    assert 'hx-post="/bulk/operations/12/undo" hx-target="#bulk-dialog"' in html
+    bulk_rpc.on("last_bulk_operation", op(undoable=False))
+    assert "Undo" not in client.get("/bulk/last", headers=HX).get_data(as_text=True)
+    bulk_rpc.on("last_bulk_operation", None)
+    assert 'id="bulk-last"' in client.get("/bulk/last", headers=HX).get_data(as_text=True)
