@@ -166,26 +166,10 @@ class MailerService:
         q = validate(OutboxQuery, query)
         return devsmtp.read(self.runtime.settings.dev_outbox or devsmtp.default_store(), q.limit, q.to)
 
-    # -- the work -------------------------------------------------------------------------
-    # requeue_on_error: an unexpected failure (database away) puts the batch back on the queue
-    @event_handler("mailer", "send_batch", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
-    def send_batch(self, payload):
-        stats = campaigns.process_batch(self.db.session, self.runtime.settings, self.smtp, self.runtime.instance_id,
-                                        payload)
-        self._kick()
-        return stats
-
+    # -- the outbox: published after commit (send batches, email_sent, email_opted_out) ----
     @timer(interval=0.5)
     def relay_outbox(self):
         self._kick()
-
-    @timer(interval=1.0)
-    def beat(self):
-        campaigns.heartbeat(self.db.session, self.runtime.instance_id)
-
-    @timer(interval=10.0)
-    def sweep(self):
-        campaigns.sweep(self.db.session, self.runtime.settings, self.runtime.instance_id)
 
     def _kick(self):
         try:
@@ -194,3 +178,29 @@ class MailerService:
         except Exception:  # noqa: BLE001 - broker away: the rows stay, the timer publishes them later
             log.warning("outbox relay failed; will retry", exc_info=True)
             self.db.session.rollback()
+
+
+class MailerSender:
+    """The send loop, in a container of its own (same process, see the Procfile): its
+    workers send batches while the API's workers stay free for progress and compose.
+    Both classes run under ``python -m service_common.run mailer.service``."""
+
+    name = "mailer_sender"
+
+    db = Database(*DATABASE)
+    smtp = Smtp()
+    runtime = RuntimeProvider()
+
+    # requeue_on_error: an unexpected failure (database away) puts the batch back on the queue
+    @event_handler("mailer", "send_batch", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
+    def send_batch(self, payload):
+        return campaigns.process_batch(self.db.session, self.runtime.settings, self.smtp, self.runtime.instance_id,
+                                       payload)
+
+    @timer(interval=1.0)
+    def beat(self):
+        campaigns.heartbeat(self.db.session, self.runtime.instance_id)
+
+    @timer(interval=10.0)
+    def sweep(self):
+        campaigns.sweep(self.db.session, self.runtime.settings, self.runtime.instance_id)

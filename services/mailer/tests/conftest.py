@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer.service import DATABASE, MIGRATIONS, MailerService
+from mailer.service import DATABASE, MIGRATIONS, MailerSender, MailerService
 
 pytest_plugins = ["service_common.testing"]
 
@@ -139,7 +139,8 @@ def crm_world(tmp_path, container_factory_real):
 
 @pytest.fixture
 def mailer_factory(container_factory_real, database_url):
-    """Start a mailer container against ``database_url`` and an SMTP server."""
+    """Start a mailer (its API and its sender containers, as ``service_common.run`` does)
+    against ``database_url`` and an SMTP server."""
 
     def make(smtp, **config):
         cfg = {"MAILER_DATABASE_URL": database_url, "MAILER_SMTP_HOST": "127.0.0.1", "MAILER_SMTP_PORT": smtp.port,
@@ -149,6 +150,7 @@ def mailer_factory(container_factory_real, database_url):
         cfg.update(config)
         container = container_factory_real(MailerService, cfg)
         container.start()
+        container_factory_real(MailerSender, cfg).start()
         return container
 
     return make
