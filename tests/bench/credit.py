@@ -41,7 +41,7 @@ def known_companies(n: int, tenant_id: int = 1, start_id: int = 1) -> list[dict]
     countries = ("NO", "SE", "DK", "GB")
     while len(out) < n:
         country = countries[len(out) % 4]
-        reg = {"NO": str(number), "SE": f"55{number}", "DK": str(number)[1:], "GB": str(number)[1:]}[country]
+        reg = {"NO": str(number), "SE": str(5500000000 + number % 10**8), "DK": str(number)[1:], "GB": str(number)[1:]}[country]
         number += 1
         out.append({"tenant_id": tenant_id, "company_id": i, "country": country, "org_number": reg,
                     "known": probe.company(country, reg) is not None})
