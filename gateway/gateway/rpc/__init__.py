@@ -40,7 +40,7 @@ def call(service: str, method: str, *args, timeout: float | None = None, context
         write = bool(kwargs.get("idempotency_key"))
         raise (errors.not_answering(service, write) if down else errors.too_slow(service, timeout, write)) from None
     except NoSuchService:
-        raise errors.not_answering(service) from None
+        raise errors.not_answering(service, write=bool(kwargs.get("idempotency_key"))) from None
     except TransportError:
         raise errors.broker_unreachable(write=bool(kwargs.get("idempotency_key"))) from None
 

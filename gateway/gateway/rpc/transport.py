@@ -38,6 +38,14 @@ class NoSuchService(TransportError):
     """Nobody has ever declared the service's queue (the message was returned)."""
 
 
+class NotAnswering(NoSuchService):
+    """The service's queue exists but no instance consumes it (it died or was stopped)."""
+
+
+# A call not answered after this long checks whether anyone consumes the queue (cheap, and only then)
+PROBE_AFTER = 0.5
+
+
 class CallTimeout(Exception):
     pass
 
@@ -177,7 +185,17 @@ class RpcTransport:
                 if attempt == 2:
                     raise TransportError(f"cannot publish to RabbitMQ: {exc!r}") from exc
         try:
-            reply = ch.wait(cid, timeout)
+            if timeout > PROBE_AFTER:
+                try:
+                    reply = ch.wait(cid, PROBE_AFTER)
+                except CallTimeout:
+                    # slow so far: if no instance consumes the queue (the service died), say so now
+                    if self.consumer_count(service) == 0:
+                        raise NotAnswering(f"no {service} instance is running") from None
+                    ch.waiting.add(cid)
+                    reply = ch.wait(cid, timeout - PROBE_AFTER)
+            else:
+                reply = ch.wait(cid, timeout)
         except (AMQPError, OSError) as exc:
             self._drop()
             raise TransportError(f"connection lost while waiting for {service}.{method}: {exc!r}") from exc

@@ -9,14 +9,32 @@ keep nameko's defaults.
 """
 from __future__ import annotations
 
+import logging
+
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu.entity import TRANSIENT_DELIVERY_MODE
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko import rpc
 from nameko.amqp.publish import Publisher
+
+log = logging.getLogger(__name__)
 
 
 class ReplyPublisher(Publisher):
     use_confirms = False
     delivery_mode = TRANSIENT_DELIVERY_MODE
+    retry_policy = {"max_retries": 1, "interval_start": 0.2}
+
+    def publish(self, payload, **kwargs):
+        # A reply that cannot be sent (the broker is gone) is lost for a caller that will time out anyway;
+        # raising here would make nameko kill the whole container (issue 12: a broker restart must not take
+        # the services down with it). The work itself is done and committed; a retry with the same
+        # idempotency key returns its result.
+        try:
+            return super().publish(payload, **kwargs)
+        except (OSError, KombuOperationalError, AMQPConnectionError) as exc:
+            log.warning("RPC reply not sent (broker unreachable): %s", exc)
+            return None
 
 
 def tune_rpc_replies() -> None:
