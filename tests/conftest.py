@@ -58,6 +58,9 @@ class Suite:
             "GATEWAY_WORKERS": "1",
             "CRM_ADMIN_EMAIL": ADMIN_EMAIL,
             "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            # the bootstrap admin normally sets a new password at first login; the suite's tests log in
+            # with this one (tests/e2e/test_accounts.py and tests/browser/test_accounts.py test the forced change)
+            "CRM_ADMIN_MUST_CHANGE": "0",
             "CRM_DEMO": "1",
             "REGISTRY_DEV_ENTITIES": os.environ.get("REGISTRY_DEV_ENTITIES", "2000"),
             "REGISTRY_STANDINS_PORT": str(standins_port := free_port()),

@@ -20,7 +20,7 @@ def users():
         dept = form["department_id"]
         payload = {**form, "department_id": int(dept) if dept.isdigit() else None}
         try:
-            created = rpc.create_user(payload)
+            created = accounts.create_user(payload)
             form = {}
         except errors.ValidationFailed as exc:
             field_errors, status = exc.field_errors, 422

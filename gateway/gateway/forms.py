@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+MIN_YEAR, MAX_YEAR = 1900, 2199  # as the crm schemas bound dates
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
@@ -18,7 +19,11 @@ class Form:
         self.errors: dict[str, str] = {}
 
     def raw(self, name: str) -> str:
-        return (self.source.get(name) or "").strip()
+        value = (self.source.get(name) or "").strip()
+        if "\x00" in value:  # never meant, and refused by the services: say so at the field
+            self.error(name, "Remove the invisible NUL character from this field.")
+            value = value.replace("\x00", "")
+        return value
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -88,10 +93,14 @@ class Form:
                 self.error(name, "Choose a date.")
             return None
         try:
-            return date.fromisoformat(value).isoformat()
+            parsed = date.fromisoformat(value)
         except ValueError:
             self.error(name, "Enter a date as YYYY-MM-DD.")
             return None
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:  # the crm's bounds (issue 11): said here, where it was typed
+            self.error(name, f"Enter a date between the years {MIN_YEAR} and {MAX_YEAR}.")
+            return None
+        return parsed.isoformat()
 
     def datetime(self, name: str, tz: str, *, required: bool = False):
         """<input type=datetime-local> in the tenant's time zone -> ISO 8601 with offset."""
@@ -104,6 +113,9 @@ class Form:
             dt = datetime.fromisoformat(value)
         except ValueError:
             self.error(name, "Enter a date and time.")
+            return None
+        if not MIN_YEAR <= dt.year <= MAX_YEAR:
+            self.error(name, f"Enter a date between the years {MIN_YEAR} and {MAX_YEAR}.")
             return None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=ZoneInfo(tz))

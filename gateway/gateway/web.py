@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from urllib.parse import urlsplit
 import time
 
 from flask import Flask, g, redirect, render_template, request, session, url_for
@@ -34,8 +35,14 @@ def login_required(view):
             return redirect(url_for("auth.login", next=request.full_path))
         if g.get("must") and request.blueprint != "account":
             # a password to change or an authenticator to set up first: nothing else until then
-            target = url_for("account.password" if g.must == "change_password" else "account.totp_setup")
+            target = (url_for("account.password", next=request.full_path) if g.must == "change_password"
+                      else url_for("account.totp_setup"))
             if is_htmx():
+                current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+                if current.startswith(url_for("account.index")):
+                    return "", 204  # a background request of the account page itself (a bell, a poll): nothing
+                if g.must == "change_password":
+                    target = url_for("account.password", next=current or None)  # back to the page, not the fragment
                 return "", 401, {"HX-Redirect": target}
             return redirect(target)
         return view(*args, **kwargs)

@@ -75,6 +75,8 @@ def test_a_forced_password_change_comes_before_anything_else(fresh, rpc):
     response = fresh.get("/companies")
     assert response.status_code == 302 and response.headers["Location"].startswith("/account/password")
     assert fresh.get("/companies/7", headers=HX).headers["HX-Redirect"].startswith("/account/password")
+    # a background request of the password page itself (a polling bell) is not sent round in circles
+    assert fresh.get("/companies/7/head", headers={**HX, "HX-Current-URL": "http://x/account/password"}).status_code == 204
     page = fresh.get("/account/password")
     assert page.status_code == 200 and 'id="must-change"' in page.text
 

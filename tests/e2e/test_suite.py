@@ -106,11 +106,17 @@ def test_admin_adds_a_department_and_a_coworker_who_can_log_in(suite, admin):
     assert r.status_code == 200 and "Stavanger office" in r.text
     r = admin.post(f"{suite.url}/admin/users", data={"name": "Ola Nordmann", "email": "ola@example.com",
                                                       "password": "short", "role": "user"})
-    assert r.status_code == 422 and "at least 10" in r.text
+    assert r.status_code == 422 and "at least 12 characters" in r.text
     r = admin.post(f"{suite.url}/admin/users", data={"name": "Ola Nordmann", "email": "ola@example.com",
                                                       "password": "ola-password-1", "role": "user"})
     assert r.status_code == 200 and "ola@example.com" in r.text
     ola = suite.login("ola@example.com", "ola-password-1")
+    # a first password from the admin: Ola chooses his own before anything else (issue 11)
+    r = ola.get(f"{suite.url}/admin/users", allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"].startswith("/account/password")
+    r = ola.post(f"{suite.url}/account/password", data={"current": "ola-password-1", "new": "fjord-kayak-umbrella-31",
+                                                       "confirm": "fjord-kayak-umbrella-31"}, allow_redirects=False)
+    assert r.status_code == 303
     assert ola.get(f"{suite.url}/admin/users").status_code == 403
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from . import call
 
+# Password hashing (argon2id) is slow on purpose: calls that check or set a password get longer.
+PASSWORD_TIMEOUT = 6.0
+
 
 # -- signing in (the gateway's own identity: nobody is logged in yet) ---------------------
 def login(email: str, password: str, tenant: str | None = None):
@@ -12,11 +15,11 @@ def login(email: str, password: str, tenant: str | None = None):
     data = {"email": email, "password": password}
     if tenant:
         data["tenant"] = tenant
-    return call("crm", "login", data)
+    return call("crm", "login", data, timeout=PASSWORD_TIMEOUT)
 
 
 def login_totp(challenge: str, code: str):
-    return call("crm", "login_totp", {"challenge": challenge, "code": code})
+    return call("crm", "login_totp", {"challenge": challenge, "code": code}, timeout=PASSWORD_TIMEOUT)
 
 
 # -- the session ----------------------------------------------------------------------
@@ -35,7 +38,7 @@ def get_account():
 
 
 def change_password(current: str, new: str):
-    return call("crm", "change_password", {"current": current, "new": new})
+    return call("crm", "change_password", {"current": current, "new": new}, timeout=PASSWORD_TIMEOUT)
 
 
 def totp_begin(fresh: bool = True):
@@ -47,20 +50,25 @@ def totp_enable(code: str):
 
 
 def totp_disable(password: str):
-    return call("crm", "totp_disable", {"password": password})
+    return call("crm", "totp_disable", {"password": password}, timeout=PASSWORD_TIMEOUT)
 
 
 def regenerate_recovery_codes(password: str):
-    return call("crm", "regenerate_recovery_codes", {"password": password})
+    return call("crm", "regenerate_recovery_codes", {"password": password}, timeout=PASSWORD_TIMEOUT)
 
 
 # -- coworkers admin ----------------------------------------------------------------------
+def create_user(data: dict):
+    return call("crm", "create_user", data, timeout=PASSWORD_TIMEOUT)
+
+
 def update_user(user_id: int, changes: dict):
     return call("crm", "update_user", user_id, changes)
 
 
 def reset_password(user_id: int, password: str, remove_2fa: bool = False):
-    return call("crm", "reset_password", user_id, {"password": password, "remove_2fa": remove_2fa})
+    return call("crm", "reset_password", user_id, {"password": password, "remove_2fa": remove_2fa},
+                timeout=PASSWORD_TIMEOUT)
 
 
 def get_tenant_settings():

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn  # loads its dictionaries once, at start (not inside the first request)
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -51,8 +52,6 @@ def password_problem(password: str, personal: list[str] = ()) -> str | None:
         return f"Use at least {MIN_PASSWORD} characters (this one has {len(password)})."
     if len(set(password)) < 4:
         return "Use more different characters."
-    from zxcvbn import zxcvbn
-
     result = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
     if result["score"] >= 3:
         return None
