@@ -36,6 +36,7 @@ class Settings:
     worker: str  # this instance's id (the lease owner)
     lease: float = 15.0  # seconds; renewed with every page
     page_size: int = 2000
+    first_page: int = 200  # a small first page: the first progress shows within a second
     crm_timeout: float = 10.0
     tmp_dir: str | None = None
     max_rows: int = writer.SHEET_MAX_ROWS
@@ -102,17 +103,17 @@ def _fail(session_factory, job_id: int, settings: Settings, message: str) -> str
 def _write(session_factory, client, settings: Settings, job_id: int, spec: dict, path: str) -> int:
     attempts = 3
 
-    def fetch(after: int) -> dict:
+    def fetch(after: int, limit: int = settings.page_size) -> dict:
         for attempt in range(attempts):
             try:
-                return client.call("crm", "export_rows", spec["selection"], spec["columns"], after,
-                                   settings.page_size, spec["contacts"])
+                return client.call("crm", "export_rows", spec["selection"], spec["columns"], after, limit,
+                                   spec["contacts"])
             except CallTimeout:
                 if attempt == attempts - 1:
                     raise
                 log.warning("export %s: crm page after %s timed out, retrying", job_id, after)
 
-    page = fetch(0)
+    page = fetch(0, min(settings.first_page, settings.page_size))
     total = page.get("total")
     with session_factory() as session:
         if not jobs.heartbeat(session, job_id, settings.worker, settings.lease, 0, total):
