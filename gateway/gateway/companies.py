@@ -299,6 +299,8 @@ def read_new_company(form: Form) -> dict:
     payload["owner_ids"] = form.ids("owner_ids")
     payload["department_id"] = form.integer("department_id")
     addresses = {kind: a for kind, _ in ADDRESS_KINDS if (a := read_address(form, f"addresses.{kind}"))}
+    if form.flag("postal_same_as_visiting") and addresses.get("visiting"):  # the user's choice (issue 13)
+        addresses["postal"] = dict(addresses["visiting"])
     if addresses:
         payload["addresses"] = addresses
     if form.flag("with_project"):
@@ -326,6 +328,8 @@ def new():
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
         else:
+            if form.flag("registry.marketing_protection"):  # issue 13: the registry's reklamebeskyttet / reklamspärr
+                _mark_protected(company["id"])
             failed = []
             if units:
                 _created, failed = registry_data.create_children(company, units, payload)
@@ -333,6 +337,17 @@ def new():
                 return render_children_result(company, units, failed, payload)
             return to_card(company["id"])
     return render_new_form(MultiDict(request.form), form.errors, 422)
+
+
+def _mark_protected(company_id: int) -> None:
+    """Marketing protection from the registry onto the new company (company_mail_flags). Setting
+    it twice is harmless; if the crm does not answer, the card says it is not set and it can be set there."""
+    from .rpc import mailflags
+
+    try:
+        mailflags.set_marketing_protection(company_id, True)
+    except errors.GatewayError as exc:
+        current_app.logger.warning("marketing protection not set for company %s: %s", company_id, exc.message)
 
 
 def to_card(company_id: int):

@@ -39,7 +39,8 @@ def _search_context(q: str = "", countries: list[str] | None = None, target: str
 @bp.app_context_processor
 def registry_globals() -> dict:
     """For the search panel wherever it is included (new-company page, overview dialog)."""
-    return {"registry_country_names": COUNTRY_NAMES, "registry_flags": FLAGS}
+    return {"registry_country_names": COUNTRY_NAMES, "registry_flags": FLAGS,
+            "registry_status_label": registry_data.status_label}
 
 
 def _already_in_crm(items: list[dict]) -> tuple[dict, bool]:
@@ -143,9 +144,12 @@ def pick():
     if detail.get("stale") and detail.get("refreshed_at"):
         text += " (The registry did not answer just now: these details may be out of date.)"
     notice = {"level": "info", "text": text}
-    if detail.get("status") in ("dissolved", "bankrupt"):
-        notice = {"level": "warning",
-                  "text": f"The registry lists this company as {detail['status']}. " + text}
+    if detail.get("status") != "active":
+        label = registry_data.status_label(detail.get("status"), detail.get("status_text"))
+        notice = {"level": "warning", "text": f"The registry lists this company as: {label}. " + text}
+    if detail.get("missing"):
+        notice["text"] += (" Part of the registry's answer was missing (" + ", ".join(
+            m.replace("_", " ") for m in detail["missing"]) + "): those fields show what was stored before.")
     return _form(data, notice, existing=_first(existing), subunits_error=subunits_error)
 
 

@@ -86,7 +86,24 @@ def company_fields(detail: dict) -> dict:
     for kind, addr in (("visiting", visiting), ("postal", postal)):
         for field, value in addr.items():
             out[f"addresses.{kind}.{field}"] = value
+    if detail.get("region") and visiting.get("street"):
+        out["addresses.visiting.region"] = detail["region"]
+    # what the registry says beyond the form's fields (issue 13): shown with the form, sent on create
+    out["registry.status"] = detail.get("status")
+    out["registry.status_text"] = detail.get("status_text")
+    out["registry.marketing_protection"] = "1" if detail.get("marketing_protection") else None
+    out["registry.no_postal"] = "1" if not detail.get("postal_address") and detail.get("visiting_address") else None
     return out
+
+
+STATUS_LABELS = {"active": "Active", "dissolved": "Dissolved", "bankrupt": "Bankrupt", "liquidation": "In liquidation",
+                 "closed": "Closed", "deleted": "Deleted from the register", "unknown": "Status unknown"}
+
+
+def status_label(status: str | None, text: str | None = None) -> str:
+    """A registry status in the product's words, with the registry's own words beside it."""
+    label = STATUS_LABELS.get(status or "unknown", STATUS_LABELS["unknown"])
+    return f"{label} ({text})" if text and text.lower() != label.lower() else label
 
 
 def subunit_fields(items: list[dict], default_country: str) -> MultiDict:

@@ -195,7 +195,63 @@ def test_pick_without_htmx_is_the_whole_new_company_page(client, registry):
 def test_pick_of_a_dissolved_company_says_so(client, registry):
     registry.on("get", lambda ref: detail(status="dissolved"))
     body = client.get("/registry/pick?country=NO&org_number=923609016", headers=HX).text
-    assert "The registry lists this company as dissolved." in body
+    assert "The registry lists this company as: Dissolved." in body
+
+
+# -- issue 13: the registry's words, marketing protection, postal same as visiting -----------
+@pytest.mark.parametrize("status, text, shown", [
+    ("deleted", "Slettet 2025-06-01", "Deleted from the register (Slettet 2025-06-01)"),
+    ("liquidation", "Under avvikling", "In liquidation (Under avvikling)"),
+    ("unknown", "UNDER REASSUMERING", "Status unknown (UNDER REASSUMERING)"),
+])
+def test_pick_shows_the_registry_status_in_words_with_the_registrys_own(client, registry, status, text, shown):
+    registry.on("get", lambda ref: detail(status=status, status_text=text))
+    body = client.get("/registry/pick?country=NO&org_number=923609016", headers=HX).text
+    assert f"The registry lists this company as: {shown}." in body
+
+
+def test_suggestions_show_deleted_and_unknown_never_as_active(client, registry):
+    registry.on("search", lambda q: {"items": [hit(status="deleted", status_text="Slettet 2025-06-01",
+                                                   org_number_display="923 609 016"),
+                                               hit(org_number="914778271", status="unknown", status_text="Odd")],
+                                     "failed_countries": [], "errors": []})
+    body = suggest(client, "fjord").text
+    assert "Deleted from the register (Slettet 2025-06-01)" in body and "Status unknown (Odd)" in body
+    assert "923 609 016" in body
+
+
+def test_marketing_protection_is_shown_and_set_on_the_new_company(client, registry):
+    registry.on("get", lambda ref: detail(marketing_protection=True))
+    registry.on("create_company", lambda data: company(id=300, name=data["name"]))
+    registry.on("set_marketing_protection", lambda company_id, protected: {"company_id": company_id,
+                                                                            "marketing_protected": protected})
+    data = picked_form(client, registry)
+    assert data.get("registry.marketing_protection") == ["1"]
+    body = client.get("/registry/pick?country=NO&org_number=923609016", headers=HX).text
+    assert "Marketing protection." in body
+    response = client.post("/companies/new", data=data, headers=HX)
+    assert response.status_code == 204
+    assert registry.last("set_marketing_protection").args == [300, True]
+
+
+def test_no_marketing_protection_sets_nothing(client, registry):
+    registry.on("create_company", lambda data: company(id=301, name=data["name"]))
+    client.post("/companies/new", data=picked_form(client, registry), headers=HX)
+    assert "set_marketing_protection" not in registry.methods()
+
+
+def test_a_missing_postal_address_stays_missing_unless_the_user_ticks_same_as_visiting(client, registry):
+    made = []
+    registry.on("get", lambda ref: detail(postal_address=None))
+    registry.on("create_company", lambda data: made.append(data) or company(id=302 + len(made), name=data["name"]))
+    body = client.get("/registry/pick?country=NO&org_number=923609016", headers=HX).text
+    assert "The registry gives no postal address" in body and 'name="postal_same_as_visiting"' in body
+    data = picked_form(client, registry)
+    assert "postal_same_as_visiting" not in data  # not ticked for the user
+    client.post("/companies/new", data=data, headers=HX)
+    assert "postal" not in made[-1]["addresses"]
+    client.post("/companies/new", data={**data, "postal_same_as_visiting": ["1"]}, headers=HX)
+    assert made[-1]["addresses"]["postal"] == made[-1]["addresses"]["visiting"]
 
 
 def test_pick_when_the_registry_fails_gives_an_empty_form_to_fill_in(client, registry):

@@ -20,7 +20,7 @@ from service_common import images, orgnr, text
 from . import checks, history, util
 from .exceptions import NotFound, ValidationError
 from .models import (Attribute, Company, CompanyAddress, CompanyAttributeValue, CompanyInvoiceTotal, CompanyLogo,
-                     CompanyOwner, CompanyTag, CompanyWord, Department, Tag, User)
+                     CompanyMailFlag, CompanyOwner, CompanyTag, CompanyWord, Department, Tag, User)
 from .schemas import AddressesIn, AddressIn, AttributeIn, CompanyChanges, CopyAddressIn, InvoiceSettingsIn, LogoIn
 
 ADDRESS_KINDS = ("visiting", "postal", "billing")
@@ -134,6 +134,9 @@ def dump(session: Session, c: Company) -> dict:
         },
         "currency": util.currency(session, tenant_id),
         "credit": _credit_dump(c),  # issue 10: last known rating (crm columns)
+        # issue 13: the registry's reklamebeskyttet / reklamspärr (company_mail_flags; the mailer skips these)
+        "marketing_protected": bool(session.scalar(select(CompanyMailFlag.marketing_protected)
+                                                   .where(CompanyMailFlag.company_id == c.id))),
         "created_at": util.iso(c.created_at),
         "updated_at": util.iso(c.updated_at),
     }

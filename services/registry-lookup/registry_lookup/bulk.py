@@ -32,18 +32,23 @@ READERS: dict[str, Callable[[Path], Iterator[dict]]] = {
     "bolagsverket": bolagsverket.iter_bulk,
 }
 COLUMNS = ("country", "org_number", "kind", "parent", "name", "name_key", "city", "status", "legal_form",
-           "detail", "source", "refreshed_at")
+           "detail", "source", "refreshed_at",
+           # migration 0003: what a CRM filters and shows, as columns beside the detail JSON
+           "org_number_display", "region", "municipality", "status_text", "legal_form_text", "marketing_protection")
 _ROOT = Path(__file__).resolve().parents[1]
 PEAK_RSS: dict[str, float] = {}  # {"worker_mb": the largest parse worker's peak RSS so far}, for the benchmark
 # files at least this big are parsed in a worker process (below it, starting one costs more than it saves)
 PARALLEL_BYTES = 4 << 20
-_DEFAULTS = {"kind": "main", "parent": None, "legal_form": None, "legal_form_text": None, "status": "active",
-             "industry": [], "employees": None, "employees_range": None, "visiting_address": None,
+_DEFAULTS = {"kind": "main", "parent": None, "legal_form": None, "legal_form_text": None, "status": "unknown",
+             "status_text": None, "org_number_display": None, "region": None, "municipality": None,
+             "marketing_protection": None, "missing": None, "missing_reason": None,
+             "industry": None, "employees": None, "employees_range": None, "visiting_address": None,
              "postal_address": None, "website": None, "phone": None, "email": None, "registered_on": None}
 
 
 def encode(e: dict) -> str:
-    """The stored ``detail``: compact JSON without empty fields (UTF-8, not ASCII-escaped)."""
+    """The stored ``detail``: compact JSON without empty fields (UTF-8, not ASCII-escaped).
+    ``marketing_protection: false`` is kept (the registry said no), as is ``status``."""
     return orjson.dumps({k: v for k, v in e.items() if v is not None and v != []}).decode()
 
 
@@ -59,7 +64,13 @@ def row(e: dict, source: str, now: int) -> tuple:
     city = city_of(e)
     form = e.get("legal_form")
     return (e["country"], e["org_number"], e["kind"], e.get("parent"), name[:300], name_key(name),
-            city[:120] if city else None, e["status"], form[:64] if form else None, encode(e), source, now)
+            city[:120] if city else None, e["status"], form[:64] if form else None, encode(e), source, now,
+            _cut(e.get("org_number_display"), 40), _cut(e.get("region"), 80), _cut(e.get("municipality"), 80),
+            _cut(e.get("status_text"), 200), _cut(e.get("legal_form_text"), 200), e.get("marketing_protection"))
+
+
+def _cut(value, n: int):
+    return value[:n] if isinstance(value, str) else value
 
 
 def row_batches(entities: Iterable[dict], source: str, batch_size: int, now: int | None = None) -> Iterator[list[tuple]]:

@@ -29,12 +29,16 @@ class BrregClient(HttpSource):
         return brreg.parse_search(doc or {}, "enheter")
 
     def get(self, org_number: str) -> dict | None:
-        doc = self.request_json("GET", f"/enheter/{org_number}", not_found=(404, 410), headers={"Accept": BRREG_ENHET})
+        doc = self.request_json("GET", f"/enheter/{org_number}", answers=(410,), headers={"Accept": BRREG_ENHET})
+        if doc and doc.get("http_status") == 410:  # removed from the register: deleted, not "not found"
+            return brreg.parse_gone(doc.get("body"), org_number, "enheter")
         return brreg.parse_enhet(doc) if doc else None
 
     def get_underenhet(self, org_number: str) -> dict | None:
-        doc = self.request_json("GET", f"/underenheter/{org_number}", not_found=(404, 410),
+        doc = self.request_json("GET", f"/underenheter/{org_number}", answers=(410,),
                                 headers={"Accept": BRREG_UNDERENHET})
+        if doc and doc.get("http_status") == 410:
+            return brreg.parse_gone(doc.get("body"), org_number, "underenheter")
         return brreg.parse_underenhet(doc) if doc else None
 
     def subunits(self, org_number: str, max_pages: int = 10) -> list[dict]:
@@ -157,9 +161,9 @@ class BolagsverketClient(HttpSource):
         doc = self.request_json("POST", "/organisationer", json={"identitetsbeteckning": org_number})
         if not doc:
             return None
-        found = bolagsverket.parse_organisationer(doc)
+        found = bolagsverket.parse_organisationer(doc, asked=org_number)
         if found:
-            return found[0]
+            return found[0]  # possibly partial: ``missing`` names what a failed data producer left out
         problems = [p for org in doc.get("organisationer") or [] for p in bolagsverket.errors(org)]
         if problems:
             raise SourceUnavailable(f"{self.name}: {problems[0]}", country=self.country, source=self.name)

@@ -427,9 +427,29 @@ def _gb_country(c) -> str:
                                                               else "United Kingdom")
 
 
+GB_COUNTIES = {"London": "GREATER LONDON", "Manchester": "GREATER MANCHESTER", "Birmingham": "WEST MIDLANDS",
+               "Leeds": "WEST YORKSHIRE", "Sheffield": "SOUTH YORKSHIRE", "Liverpool": "MERSEYSIDE",
+               "Newcastle upon Tyne": "TYNE AND WEAR", "Nottingham": "NOTTINGHAMSHIRE", "Leicester": "LEICESTERSHIRE",
+               "Southampton": "HAMPSHIRE", "Reading": "BERKSHIRE", "Cambridge": "CAMBRIDGESHIRE",
+               "Oxford": "OXFORDSHIRE", "York": "NORTH YORKSHIRE", "Bristol": "BRISTOL"}
+
+
+def _gb_po_box(c: dict) -> str:
+    """Companies House writes the PO box as the filer typed it: often with "PO BOX" already in it."""
+    return f"PO BOX {1000 + c['i']}" if c["i"] % 13 == 5 else ""
+
+
+def _gb_street(c: dict) -> str:
+    street = c["visiting"]["street"]
+    return street.replace(" ", "   ", 1) if c["i"] % 17 == 2 else street  # the bulk file's padded rows
+
+
 def ch_csv_row(c: dict) -> list[str]:
     v = c["visiting"]
-    row = [c["name"], c["org_number"], "", "", v["street"].upper(), "", v["city"].upper(), "", _gb_country(c),
+    # the country column is empty in some rows: CountryOfOrigin must not stand in for it
+    country = "" if c["i"] % 19 == 4 else _gb_country(c)
+    row = [c["name"], c["org_number"], "", _gb_po_box(c), _gb_street(c).upper(), "", v["city"].upper(),
+           GB_COUNTIES.get(v["city"], ""), country,
            v["postcode"], c["form_text"], CH_STATUS_TEXT[c["status"]], "United Kingdom",
            "15/03/2023" if c["status"] == "dissolved" else "", _dmy(c["registered_on"]), "31", "12", "30/09/2025",
            "31/12/2023", "TOTAL EXEMPTION FULL", "", "", "0", "0", "0", "0",
@@ -441,8 +461,14 @@ def ch_csv_row(c: dict) -> list[str]:
 
 
 def ch_address(c: dict, v: dict | None = None) -> dict:
+    own = v is None
     v = v or c["visiting"]
-    return {"address_line_1": v["street"], "locality": v["city"], "postal_code": v["postcode"], "country": _gb_country(c)}
+    out = {"address_line_1": v["street"], "locality": v["city"], "postal_code": v["postcode"], "country": _gb_country(c)}
+    if GB_COUNTIES.get(v["city"]):
+        out["region"] = GB_COUNTIES[v["city"]].title()
+    if own and _gb_po_box(c):
+        out["po_box"] = _gb_po_box(c)
+    return out
 
 
 def ch_profile(c: dict) -> dict:
@@ -505,13 +531,22 @@ def _period(start, end=None) -> dict:
     return {"gyldigFra": start, "gyldigTil": end}
 
 
-def _cvr_address(a: dict, start: str) -> dict:
+def _cvr_address(a: dict, start: str, k: int = 0) -> dict:
+    """``k`` (the company's place) picks the realistic extras: a floor and door (``st. tv``,
+    ``3. th`` with a number range), a letter, a c/o line."""
     street, _, number = a["street"].rpartition(" ")
+    floor, door, letter, to, co = None, None, None, None, None
+    if k % 5 == 1:
+        floor, door, letter = "st", "tv", "B"
+    elif k % 5 == 2:
+        floor, door, to = "3", "th", int(number) + 2
+    if k % 11 == 3:
+        co = "Revisionsfirmaet Holm"
     return {"landekode": "DK", "fritekst": None, "vejkode": 1000 + len(street), "kommune": {
         "kommuneKode": a["municipality_code"], "kommuneNavn": a["municipality"].upper(), "periode": _period("2007-01-01"),
         "sidstOpdateret": "2006-11-13T00:00:00.000+01:00"},
-        "husnummerFra": int(number), "adresseId": None, "sidstValideret": None, "husnummerTil": None,
-        "bogstavFra": None, "bogstavTil": None, "etage": None, "sidedoer": None, "conavn": None,
+        "husnummerFra": int(number), "adresseId": None, "sidstValideret": None, "husnummerTil": to,
+        "bogstavFra": letter, "bogstavTil": None, "etage": floor, "sidedoer": door, "conavn": co,
         "postboks": None, "vejnavn": street, "bynavn": None, "postnummer": int(a["postcode"]),
         "postdistrikt": a["city"], "periode": _period(start), "sidstOpdateret": f"{start}T00:00:00.000+01:00"}
 
@@ -539,7 +574,7 @@ def cvr_virksomhed(c: dict) -> dict:
             "ansvarligDataleverandoer": "E&S", "periode": _period(start), "sidstOpdateret": f"{start}T00:00:00.000+01:00"}
     branche = {"branchekode": nace("DK", c["nace"]), "branchetekst": c["industry_text"], "periode": _period(start),
                "sidstOpdateret": f"{start}T00:00:00.000+01:00"}
-    visiting = _cvr_address(c["visiting"], start)
+    visiting = _cvr_address(c["visiting"], start, c["i"])
     employment = {"aar": 2024, "antalAnsatte": None, "antalAarsvaerk": None, "antalInklusivEjere": None,
                   "intervalKodeAntalAnsatte": _cvr_interval(c["employees"]), "intervalKodeAntalAarsvaerk": None,
                   "intervalKodeAntalInklusivEjere": None, "sidstOpdateret": "2025-02-01T00:00:00.000+01:00"}

@@ -42,8 +42,10 @@ class HttpSource:
     def _unavailable(self, message: str) -> SourceUnavailable:
         return SourceUnavailable(f"{self.name}: {message}", country=self.country, source=self.name)
 
-    def request_json(self, method: str, path: str, *, not_found=(404,), **kwargs):
-        """The decoded JSON body, or None when the status is in ``not_found``.
+    def request_json(self, method: str, path: str, *, not_found=(404,), answers=(), **kwargs):
+        """The decoded JSON body, or None when the status is in ``not_found``. A status in
+        ``answers`` (Brønnøysund's 410 Gone) is an answer, not an error:
+        ``{"http_status": status, "body": <JSON body or None>}``.
 
         Raises SourceUnavailable for connection errors, timeouts, 5xx/429 after
         retries, rejected credentials, other 4xx, and bodies that are not JSON."""
@@ -52,7 +54,7 @@ class HttpSource:
                 f"skipped after repeated failures; trying again in {self.breaker.retry_in():.0f} s")
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         try:
-            result = self._attempts(method, url, not_found, kwargs)
+            result = self._attempts(method, url, not_found, kwargs, answers)
         except SourceUnavailable as exc:
             if exc.details.get("count_failure", True):
                 self.breaker.failure()
@@ -61,7 +63,7 @@ class HttpSource:
         self.breaker.success()
         return result
 
-    def _attempts(self, method, url, not_found, kwargs):
+    def _attempts(self, method, url, not_found, kwargs, answers=()):
         last, last_response = "no answer", None
         for attempt in range(self.retries + 1):
             if attempt:
@@ -80,6 +82,12 @@ class HttpSource:
             status = response.status_code
             if status in not_found:
                 return None
+            if status in answers:
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = None
+                return {"http_status": status, "body": body}
             if status in RETRY_STATUS:
                 last, last_response = f"answered HTTP {status}{_detail(response)}", response
                 continue

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from service_common.db import is_sqlite
 
 from .bulk import COLUMNS as _COLUMNS, decode, encode, row, row_batches  # noqa: F401 - encode/row are API
+from .records import display_number, merge_missing
 from .text import prefix_end, search_words
 
 _UPSERT = (
@@ -29,13 +30,15 @@ _UPSERT = (
     "ON CONFLICT (country, org_number) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[2:])
 )
-_HIT = "e.id, e.org_number, e.name, e.name_key, e.city, e.status, e.legal_form"
+_HIT = ("e.id, e.org_number, e.name, e.name_key, e.city, e.status, e.legal_form, e.org_number_display, e.region, "
+        "e.status_text")
 COUNTRIES = ("NO", "SE", "DK", "GB")
 # secondary btrees a fresh bulk load builds at the end instead of row by row (SQLite)
 _SECONDARY = {
     "ix_registry_entities_name_key": "registry_entities (country, kind, name_key)",
     "ix_registry_entities_parent": "registry_entities (country, parent)",
     "ix_registry_entities_main_number": "registry_entities (country, org_number) WHERE kind = 'main'",
+    "ix_registry_entities_region": "registry_entities (country, region)",
 }
 FTS_PREFIX = 8  # the longest FTS prefix index (migration 0002): longer words match through a filter
 _LONG_SCAN = 1000  # candidates of a long word's 8-character prefix checked before asking FTS5 for the word
@@ -212,6 +215,20 @@ class Index:
             cur.execute("DELETE FROM registry_sync WHERE feed = ?", (_PENDING,))
 
     def upsert(self, entities: list[dict], source: str = "live") -> None:
+        """Store what a registry answered. A partial answer (``missing``) keeps the stored values
+        of the fields it lacks (``records.merge_missing``); one with no name and nothing stored
+        is not stored at all (it would be a nameless row in the search)."""
+        if not entities:
+            return
+        completed = []
+        for e in entities:
+            if e.get("missing"):
+                known = self.get(e["country"], e["org_number"])
+                e = merge_missing(e, known[0] if known else None)
+                if not e.get("name"):
+                    continue
+            completed.append(e)
+        entities = completed
         if not entities:
             return
         conn = self._raw()
@@ -395,7 +412,8 @@ class Index:
 
 
 def _item(country: str, r) -> dict:
-    return {"country": country, "org_number": r[1], "name": r[2], "city": r[4], "status": r[5], "legal_form": r[6]}
+    return {"country": country, "org_number": r[1], "org_number_display": r[7] or display_number(country, r[1]),
+            "name": r[2], "city": r[4], "region": r[8], "status": r[5], "status_text": r[9], "legal_form": r[6]}
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -111,7 +111,13 @@ def get(index: Index, registries, country: str, org_number: str) -> dict:
             entity, _source, refreshed_at = known
             return _reply(entity, "index", refreshed_at, stale=True)
         raise NotFound(f"No company {org_number} in the {country} registry", country=country, org_number=org_number)
-    if known is not None:  # Companies House sends SIC codes without their text: keep the text we had
+    if live.get("missing"):  # a partial answer (a Bolagsverket data producer down, a bare 410): keep what we had
+        live = records.merge_missing(live, known[0] if known else None)
+        if not live["name"]:
+            name = registries.client(country).name
+            raise SourceUnavailable(f"{name}: {live.get('missing_reason') or 'answered without the company name'}",
+                                    country=country, source=name)
+    if known is not None and live.get("industry"):  # Companies House sends SIC codes without their text
         texts = {i["code"]: i.get("text") for i in known[0].get("industry") or []}
         live["industry"] = [{**i, "text": i.get("text") or texts.get(i["code"])} for i in live["industry"]]
     index.upsert([live], source="live")
@@ -143,7 +149,7 @@ def subunits(index: Index, registries, country: str, org_number: str) -> dict:
 
 def sync_brreg(index: Index, registries, max_pages: int = 20, page_size: int = 500) -> dict:
     """Follow Brønnøysund's update feed (``/oppdateringer/enheter``) from where
-    it stopped: fetch each changed unit and upsert it; deleted units become dissolved."""
+    it stopped: fetch each changed unit and upsert it; removed units become deleted."""
     client = registries.client("NO")
     cursor = index.cursor(FEED) or "dato:" + time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 86400))
     applied = 0
@@ -159,7 +165,8 @@ def sync_brreg(index: Index, registries, max_pages: int = 20, page_size: int = 5
                 known = index.get("NO", u["org_number"])
                 if known is None:
                     continue
-                entity = {**known[0], "country": "NO", "org_number": u["org_number"], "status": "dissolved"}
+                entity = {**known[0], "country": "NO", "org_number": u["org_number"], "status": "deleted",
+                          "status_text": f"{u['change']} {(u.get('date') or '')[:10]}".strip()}
             index.upsert([entity], source="feed")
             applied += 1
         cursor = f"id:{max(u['id'] for u in updates) + 1}"

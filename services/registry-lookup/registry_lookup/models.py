@@ -8,7 +8,7 @@ uses ``registry_words`` (one row per folded word, C-collation btree, so a
 prefix is a range scan). ``name_key`` (folded name) has a btree for
 name-prefix search on both.
 """
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 COUNTRIES = ("NO", "SE", "DK", "GB")
@@ -26,6 +26,7 @@ class RegistryEntity(Base):
         UniqueConstraint("country", "org_number", name="uq_registry_entities_country_org"),
         Index("ix_registry_entities_name_key", "country", "kind", "name_key"),
         Index("ix_registry_entities_parent", "country", "parent"),
+        Index("ix_registry_entities_region", "country", "region"),
         # number prefixes over companies only (sub-unit numbers would be scanned first otherwise)
         Index("ix_registry_entities_main_number", "country", "org_number",
               sqlite_where=text("kind = 'main'"), postgresql_where=text("kind = 'main'")),
@@ -39,11 +40,18 @@ class RegistryEntity(Base):
     name: Mapped[str] = mapped_column(String(300))
     name_key: Mapped[str] = mapped_column(String(200).with_variant(String(200, collation="C"), "postgresql"))
     city: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="unknown")  # records.STATUSES
     legal_form: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text)  # the entity as compact JSON (see records)
     source: Mapped[str] = mapped_column(String(8), default="bulk")  # bulk | live | feed
     refreshed_at: Mapped[int] = mapped_column(BigInteger)  # unix seconds
+    # migration 0003: copies of detail fields a CRM filters and shows
+    org_number_display: Mapped[str | None] = mapped_column(String(40))  # NO "976 030 788", SE "556016-0680"
+    region: Mapped[str | None] = mapped_column(String(80))  # fylke, region, UK county/region
+    municipality: Mapped[str | None] = mapped_column(String(80))  # kommune / kommun
+    status_text: Mapped[str | None] = mapped_column(String(200))  # the registry's own words
+    legal_form_text: Mapped[str | None] = mapped_column(String(200))  # the registry's own description
+    marketing_protection: Mapped[bool | None] = mapped_column(Boolean)  # reklamebeskyttet / reklamspärr
 
 
 class RegistryWord(Base):

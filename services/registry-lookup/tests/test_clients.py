@@ -92,10 +92,14 @@ def test_transient_failures_are_retried(make_registries, standin_app):
     assert standin_app.requests["/_fault/flaky-1/ch/search/companies"] == 2
 
 
-def test_bolagsverket_partial_answer_is_a_source_error(make_registries, standin_data):
+def test_bolagsverket_partial_answer_names_what_is_missing(make_registries, standin_data):
     registries = make_registries({"SE": "partial"})
-    with pytest.raises(SourceUnavailable, match="misslyckades"):
-        registries.get("SE", company(standin_data, "SE")["org_number"])
+    c = company(standin_data, "SE")
+    e = registries.get("SE", c["org_number"])
+    assert e["org_number"] == c["org_number"] and e["name"] == ""
+    assert {"name", "legal_form", "registered_on"} <= set(e["missing"])
+    assert "misslyckades" in e["missing_reason"]
+    assert e["postal_address"] is not None  # SCB's part still came
 
 
 def test_bolagsverket_refuses_a_bad_check_digit_without_opening_the_breaker(make_registries):

@@ -24,9 +24,10 @@ def test_brreg_enhet_detail_becomes_a_complete_entity(samples):
     assert e["status"] == "active"
 
 
-def test_brreg_deleted_units_are_dissolved(samples):
-    assert brreg.parse_enhet(load(samples, "brreg-enheter-detail-deleted.json"))["status"] == "dissolved"
-    assert brreg.parse_underenhet(load(samples, "brreg-underenheter-detail-deleted.json"))["status"] == "dissolved"
+def test_brreg_deleted_units_are_deleted_with_the_registry_date(samples):
+    e = brreg.parse_enhet(load(samples, "brreg-enheter-detail-deleted.json"))
+    assert (e["status"], e["status_text"]) == ("deleted", "Slettet 2017-10-20")
+    assert brreg.parse_underenhet(load(samples, "brreg-underenheter-detail-deleted.json"))["status"] == "deleted"
 
 
 def test_brreg_search_pages_and_empty_pages(samples):
@@ -63,9 +64,9 @@ def test_companies_house_profile_search_and_bulk_row(samples):
     assert r["industry"][0] == {"code": "70229", "text": "Management consultancy activities other than financial management"}
 
 
-@pytest.mark.parametrize("value, expected", [("Active", "active"), ("Liquidation", "bankrupt"), ("dissolved", "dissolved"),
+@pytest.mark.parametrize("value, expected", [("Active", "active"), ("Liquidation", "liquidation"), ("dissolved", "dissolved"),
                                              ("Active - Proposal to Strike off", "active"), ("administration", "bankrupt"),
-                                             ("converted-closed", "dissolved")])
+                                             ("converted-closed", "closed"), ("removed", "deleted"), ("receivership", "bankrupt"), ("something new", "unknown")])
 def test_companies_house_statuses(value, expected):
     assert companies_house.status(value) == expected
 
@@ -81,12 +82,13 @@ def test_cvr_virksomhed_uses_the_current_values(samples):
 def test_cvr_production_units_point_at_their_company(samples):
     units = cvr.parse_search(load(samples, "cvr-produktionsenhed-search.json"))
     assert len(units) == 10
-    assert units[0]["kind"] == "sub" and units[0]["parent"] == "36238208" and units[0]["status"] == "dissolved"
+    assert units[0]["kind"] == "sub" and units[0]["parent"] == "36238208" and units[0]["status"] == "closed"  # a production unit that ended
+    assert all(u["legal_form"] is None for u in units)  # a production unit has no legal form of its own
 
 
 @pytest.mark.parametrize("value, expected", [("NORMAL", "active"), ("Aktiv", "active"), ("Ophørt", "dissolved"),
                                              ("UNDER KONKURS", "bankrupt"), ("OPLØST EFTER KONKURS", "dissolved"),
-                                             ("UNDER FRIVILLIG LIKVIDATION", "dissolved")])
+                                             ("UNDER FRIVILLIG LIKVIDATION", "liquidation"), ("SLETTET", "deleted"), ("UNDER REASSUMERING", "unknown"), ("", "unknown")])
 def test_cvr_statuses(value, expected):
     assert cvr.status(value) == expected
 
@@ -112,7 +114,8 @@ def test_bolagsverket_bulk_row(samples):
     row = '"5566778899$ORGNR-IDORG";"";"SE-LAND";"Exempel Sverige AB$FORETAGSNAMN-ORGNAM$2020-01-02";"AB-ORGFO";"";"";"";"2020-01-02";"Handel";"Box 1$$STOCKHOLM$11122$SE-LAND"'
     (e,) = bolagsverket.iter_rows(io.BytesIO((header + "\n" + row + "\n").encode()))
     assert (e["org_number"], e["name"], e["legal_form"], e["status"]) == ("5566778899", "Exempel Sverige AB", "AB", "active")
-    assert e["postal_address"] == {"street": "Box 1", "postcode": "11122", "city": "STOCKHOLM", "country": "Sverige"}
+    assert e["postal_address"] == {"street": "Box 1", "postcode": "11122", "city": "STOCKHOLM", "country": "SE"}
+    assert e["legal_form_text"] is None  # the file has only the code
 
 
 @pytest.mark.parametrize("country, raw, expected", [

@@ -32,8 +32,9 @@ def test_search_merges_countries_from_the_index(loaded_index, start_service, rpc
     assert out["failed_countries"] == []
     assert out["items"] and all("ostf" in i["name"].lower().replace("ø", "o") for i in out["items"])
     assert out["items"][0]["name"].upper().startswith("ØSTFOLD")
-    assert set(out["items"][0]) == {"country", "org_number", "name", "city", "status", "legal_form"}
-    assert out["items"][0]["status"] in ("active", "dissolved", "bankrupt")
+    assert set(out["items"][0]) == {"country", "org_number", "org_number_display", "name", "city", "region", "status",
+                                    "status_text", "legal_form"}
+    assert out["items"][0]["status"] in ("active", "dissolved", "bankrupt", "liquidation", "closed", "deleted", "unknown")
     assert sum(standin_app.requests.values()) == 0  # the index answered alone
 
 

@@ -10,15 +10,24 @@ import gzip
 import io
 from typing import Iterator
 
-from ..records import address, entity, industry
+from ..records import MERGEABLE, address, entity, industry
+from ..regions import no_fylke
 from .jsonstream import iter_array
 
 
 def _address(a: dict | None) -> dict | None:
     if not a:
         return None
-    street = ", ".join(line for line in (a.get("adresse") or []) if line and line.strip())
+    street = ", ".join(line.strip() for line in (a.get("adresse") or []) if line and line.strip())
     return address(street, a.get("postnummer"), a.get("poststed"), a.get("land") or a.get("landkode"))
+
+
+def _place(*addresses) -> tuple[str | None, str | None]:
+    """(fylke, kommune) of the first address that names its kommune."""
+    for a in addresses:
+        if a and (a.get("kommunenummer") or a.get("kommune")):
+            return no_fylke(a.get("kommunenummer")), a.get("kommune")
+    return None, None
 
 
 def _industry(doc: dict) -> list:
@@ -26,28 +35,38 @@ def _industry(doc: dict) -> list:
             for k in ("naeringskode1", "naeringskode2", "naeringskode3") if doc.get(k)]
 
 
-def status(doc: dict) -> str:
-    if doc.get("slettedato") or doc.get("nedleggelsesdato"):
-        return "dissolved"
+def status(doc: dict) -> tuple[str, str | None]:
+    """(status, the registry's words): Enhetsregisteret has flags and dates, not one status field."""
+    if doc.get("slettedato"):
+        return "deleted", f"Slettet {doc['slettedato']}"
+    if doc.get("nedleggelsesdato"):
+        return "closed", f"Nedlagt {doc['nedleggelsesdato']}"
     if doc.get("konkurs"):
-        return "bankrupt"
-    if doc.get("underAvvikling") or doc.get("underTvangsavviklingEllerTvangsopplosning"):
-        return "dissolved"
-    return "active"
+        return "bankrupt", "Konkurs" + (f" {doc['konkursdato']}" if doc.get("konkursdato") else "")
+    if doc.get("underTvangsavviklingEllerTvangsopplosning"):
+        return "liquidation", "Under tvangsavvikling eller tvangsoppløsning"
+    if doc.get("underAvvikling"):
+        return "liquidation", "Under avvikling"
+    return "active", None
+
+
+def _common(doc: dict) -> dict:
+    form = doc.get("organisasjonsform") or {}
+    code, text = status(doc)
+    return {"legal_form": form.get("kode"), "legal_form_text": form.get("beskrivelse"), "status": code,
+            "status_text": text, "industry_codes": _industry(doc),
+            "employees": doc.get("antallAnsatte") if doc.get("harRegistrertAntallAnsatte", True) else None,
+            "website": doc.get("hjemmeside")}
 
 
 def parse_enhet(doc: dict) -> dict:
-    form = doc.get("organisasjonsform") or {}
+    region, municipality = _place(doc.get("forretningsadresse"), doc.get("postadresse"))
     return entity(
         "NO", doc["organisasjonsnummer"], doc.get("navn"),
-        parent=doc.get("overordnetEnhet"),
-        legal_form=form.get("kode"), legal_form_text=form.get("beskrivelse"),
-        status=status(doc),
-        industry_codes=_industry(doc),
-        employees=doc.get("antallAnsatte") if doc.get("harRegistrertAntallAnsatte", True) else None,
+        parent=doc.get("overordnetEnhet"), **_common(doc),
         visiting_address=_address(doc.get("forretningsadresse")),
-        postal_address=_address(doc.get("postadresse")) or _address(doc.get("forretningsadresse")),
-        website=doc.get("hjemmeside"),
+        postal_address=_address(doc.get("postadresse")),
+        region=region, municipality=municipality,
         phone=doc.get("telefon") or doc.get("mobil"),
         email=doc.get("epostadresse"),
         registered_on=doc.get("stiftelsesdato") or doc.get("registreringsdatoEnhetsregisteret"),
@@ -55,19 +74,33 @@ def parse_enhet(doc: dict) -> dict:
 
 
 def parse_underenhet(doc: dict) -> dict:
-    form = doc.get("organisasjonsform") or {}
+    region, municipality = _place(doc.get("beliggenhetsadresse"), doc.get("postadresse"))
     return entity(
         "NO", doc["organisasjonsnummer"], doc.get("navn"),
-        kind="sub", parent=doc.get("overordnetEnhet"),
-        legal_form=form.get("kode"), legal_form_text=form.get("beskrivelse"),
-        status=status(doc),
-        industry_codes=_industry(doc),
-        employees=doc.get("antallAnsatte") if doc.get("harRegistrertAntallAnsatte", True) else None,
+        kind="sub", parent=doc.get("overordnetEnhet"), **_common(doc),
         visiting_address=_address(doc.get("beliggenhetsadresse")),
-        postal_address=_address(doc.get("postadresse")) or _address(doc.get("beliggenhetsadresse")),
-        website=doc.get("hjemmeside"),
+        postal_address=_address(doc.get("postadresse")),
+        region=region, municipality=municipality,
         registered_on=doc.get("oppstartsdato") or doc.get("registreringsdatoEnhetsregisteret"),
     )
+
+
+def parse_gone(doc: dict | None, org_number: str, kind: str = "enheter") -> dict:
+    """HTTP 410 Gone: the unit was removed from Enhetsregisteret. Its body, when it has one, is the
+    unit as it was (with ``slettedato``); otherwise only the number is known (``missing`` says so)."""
+    doc = doc if isinstance(doc, dict) else {}
+    if doc.get("organisasjonsnummer"):
+        parse = parse_enhet if kind == "enheter" else parse_underenhet
+        e = parse(doc)
+        e["status"] = "deleted"
+        e["status_text"] = f"Slettet {doc['slettedato']}" if doc.get("slettedato") else "Slettet (HTTP 410 Gone)"
+        if not e["name"]:
+            e["missing"], e["missing_reason"] = ["name"], "Enhetsregisteret answered 410 Gone without a name"
+        return e
+    message = doc.get("message") or doc.get("feilmelding") or "Enhetsregisteret answered 410 Gone"
+    return entity("NO", org_number, None, kind="main" if kind == "enheter" else "sub", status="deleted",
+                  status_text="Slettet (HTTP 410 Gone)", missing=[k for k in MERGEABLE if k not in ("status", "status_text", "org_number_display")],
+                  missing_reason=message)
 
 
 def parse_search(doc: dict, kind: str = "enheter") -> list[dict]:

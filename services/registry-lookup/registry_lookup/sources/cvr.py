@@ -16,21 +16,36 @@ from typing import Iterator
 import orjson
 
 from ..records import address, entity, industry
+from ..regions import dk_region
 from ..text import fold
 
 _INTERVAL = re.compile(r"^ANTAL_(\d+)_(\d+)$")
 
 
+# CVR's ``sammensatStatus`` (and ``virksomhedsstatus``) words, folded, in the order they are tried
+_STATUS = (
+    ("oplostefter", "dissolved"),      # "OPLØST EFTER KONKURS", "... FRIVILLIG LIKVIDATION", "... ERKLÆRING"
+    ("tvangsoplost", "dissolved"),
+    ("underkonkurs", "bankrupt"), ("konkurs", "bankrupt"), ("rekonstruktion", "bankrupt"),
+    ("underfrivilliglikvidation", "liquidation"), ("likvidation", "liquidation"),
+    ("undertvangsoplosning", "liquidation"), ("tvangsoplosning", "liquidation"),
+    ("slettet", "deleted"),
+    ("oplost", "dissolved"), ("fusioneret", "dissolved"), ("spaltet", "dissolved"),
+    ("ophort", "dissolved"), ("afmeldt", "dissolved"),
+    ("normal", "active"), ("aktiv", "active"),
+)
+
+
 @lru_cache(maxsize=1024)
-def status(value: str | None) -> str:
-    v = fold(value).replace(" ", "")
-    if not v or v in ("normal", "aktiv", "active"):
-        return "active"
-    if any(w in v for w in ("oplost", "ophort", "slettet", "likvidation", "tvangsoplos", "afmeldt")):
-        return "dissolved"
-    if "konkurs" in v:
-        return "bankrupt"
-    return "active"
+def status(value: str | None, unit: bool = False) -> str:
+    """A status word of CVR's; ``unit``: a production unit, whose end is ``closed``."""
+    v = fold(value).replace(" ", "").replace("_", "")
+    if not v:
+        return "unknown"
+    for word, code in _STATUS:
+        if word in v:
+            return "closed" if unit and code == "dissolved" else code
+    return "unknown"
 
 
 def _current(items: list | None) -> dict | None:
@@ -50,34 +65,55 @@ def _contact(items: list | None) -> str | None:
     return None
 
 
+def _number(get) -> str | None:
+    number = get("husnummerFra")
+    if number is None:
+        return None
+    number = f"{number}{get('bogstavFra') or ''}"
+    if get("husnummerTil"):
+        number += f"-{get('husnummerTil')}{get('bogstavTil') or ''}"
+    return number
+
+
+def _floor_door(floor, door) -> str | None:
+    """CVR's ``etage`` and ``sidedoer`` as a Danish address writes them: ``st. tv``, ``3. th``."""
+    floor, door = (str(floor).strip() if floor is not None else ""), (str(door).strip() if door is not None else "")
+    if floor and not floor.endswith("."):
+        floor += "."
+    return " ".join(p for p in (floor, door) if p) or None
+
+
 def _address(a: dict | None) -> dict | None:
+    """``Vejnavn 12B, st. tv`` / ``Vejnavn 7-9, 3. th``, a ``c/o`` line first and a ``Postboks`` line
+    where given; ``fritekst`` (foreign addresses) as it is."""
     if not a:
         return None
     get = a.get
     road = get("vejnavn")
     if not road and get("fritekst"):
         return address(a["fritekst"], None, None, get("landekode"))
-    # plain concatenation rather than joins over generators: this runs twice per company
-    street = road or ""
-    number = get("husnummerFra")
-    if number is not None:
-        number = f"{number}{get('bogstavFra') or ''}"
-        if get("husnummerTil"):
-            number += f"-{get('husnummerTil')}{get('bogstavTil') or ''}"
-        street = f"{road} {number}" if road else number
+    number = _number(get)
+    street = f"{road} {number}" if road and number else (road or number or "")
+    floor_door = _floor_door(get("etage"), get("sidedoer"))
+    if floor_door:
+        street = f"{street}, {floor_door}" if street else floor_door
     parts = []
     if get("conavn"):
         parts.append(f"c/o {get('conavn')}")
     if street:
         parts.append(street)
-    floor, door = get("etage"), get("sidedoer")
-    if floor or door:
-        parts.append(f"{floor}, {door}" if floor and door else str(floor or door))
     if get("postboks"):
         parts.append(f"Postboks {get('postboks')}")
     postcode = get("postnummer")
     return address(", ".join(parts), f"{postcode:04d}" if isinstance(postcode, int) else postcode,
                    get("postdistrikt") or get("bynavn"), get("landekode"))
+
+
+def _place(a: dict | None) -> tuple[str | None, str | None]:
+    """(region, kommune) of a CVR address."""
+    kommune = (a or {}).get("kommune") or {}
+    name = kommune.get("kommuneNavn")
+    return dk_region(kommune.get("kommuneKode")), name.title() if isinstance(name, str) and name.isupper() else name
 
 
 def _industry(meta: dict) -> list:
@@ -106,19 +142,27 @@ def employees(meta: dict) -> tuple[int | None, str | None]:
     return None, None
 
 
+def _protected(doc: dict) -> bool | None:
+    value = doc.get("reklamebeskyttet")
+    return value if isinstance(value, bool) else None
+
+
 def parse_virksomhed(v: dict) -> dict:
     meta = v.get("virksomhedMetadata") or {}
     name = (meta.get("nyesteNavn") or {}).get("navn") or (_current(v.get("navne")) or {}).get("navn")
     form = meta.get("nyesteVirksomhedsform") or _current(v.get("virksomhedsform")) or {}
-    visiting = _address(meta.get("nyesteBeliggenhedsadresse") or _current(v.get("beliggenhedsadresse")))
+    visiting_raw = meta.get("nyesteBeliggenhedsadresse") or _current(v.get("beliggenhedsadresse"))
+    region, municipality = _place(visiting_raw)
     count, span = employees(meta)
+    raw_status = meta.get("sammensatStatus") or (_current(v.get("virksomhedsstatus")) or {}).get("status")
     return entity(
         "DK", f"{int(v['cvrNummer']):08d}", name,
         legal_form=form.get("kortBeskrivelse"), legal_form_text=form.get("langBeskrivelse"),
-        status=status(meta.get("sammensatStatus")),
+        status=status(raw_status), status_text=raw_status,
         industry_codes=_industry(meta), employees=count, employees_range=span,
-        visiting_address=visiting,
-        postal_address=_address(_current(v.get("postadresse"))) or visiting,
+        visiting_address=_address(visiting_raw),
+        postal_address=_address(_current(v.get("postadresse"))),
+        region=region, municipality=municipality, marketing_protection=_protected(v),
         website=_contact(v.get("hjemmeside")),
         phone=_contact(v.get("telefonNummer")),
         email=_contact(v.get("elektroniskPost")) or _contact(v.get("obligatoriskEmail")),
@@ -127,18 +171,24 @@ def parse_virksomhed(v: dict) -> dict:
 
 
 def parse_produktionsenhed(p: dict) -> dict:
+    """A production unit: no legal form of its own (it is a place of the company's)."""
     meta = p.get("produktionsEnhedMetadata") or {}
     name = (meta.get("nyesteNavn") or {}).get("navn") or (_current(p.get("navne")) or {}).get("navn")
     parent = meta.get("nyesteCvrNummerRelation") or (_current(p.get("virksomhedsrelation")) or {}).get("cvrNummer")
-    visiting = _address(meta.get("nyesteBeliggenhedsadresse") or _current(p.get("beliggenhedsadresse")))
+    visiting_raw = meta.get("nyesteBeliggenhedsadresse") or _current(p.get("beliggenhedsadresse"))
+    region, municipality = _place(visiting_raw)
     count, span = employees(meta)
+    raw_status = meta.get("sammensatStatus")
+    if not raw_status:  # no status word: the life span says whether it still runs
+        life = _current(p.get("livsforloeb"))
+        raw_status = None if life is None else ("Ophørt" if (life.get("periode") or {}).get("gyldigTil") else "Aktiv")
     return entity(
         "DK", str(p["pNummer"]), name, kind="sub",
         parent=f"{int(parent):08d}" if parent else None,
-        legal_form="PE", legal_form_text="Produktionsenhed",
-        status=status(meta.get("sammensatStatus")),
+        status=status(raw_status, unit=True), status_text=raw_status,
         industry_codes=_industry(meta), employees=count, employees_range=span,
-        visiting_address=visiting, postal_address=_address(_current(p.get("postadresse"))) or visiting,
+        visiting_address=_address(visiting_raw), postal_address=_address(_current(p.get("postadresse"))),
+        region=region, municipality=municipality, marketing_protection=_protected(p),
         phone=_contact(p.get("telefonNummer")), email=_contact(p.get("elektroniskPost")),
     )
 
