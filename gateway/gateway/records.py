@@ -127,6 +127,15 @@ def _find(items: list[dict], rid: int) -> dict:
     raise errors.NotFound("That record does not exist (any more).")
 
 
+def edit_data(record: dict):
+    """A record as its edit form's fields. A reference the crm sends as ``{"id", "name"}`` (a
+    project's ``owner``, a task's ``assignee``) becomes the form's ``<name>_id``: an edit form
+    shows, and posts back, every value it does not change (issue 13: the project owner was lost)."""
+    refs = {f"{k}_id": v["id"] for k, v in record.items() if isinstance(v, dict) and "id" in v}
+    flat = {k: v for k, v in record.items() if not isinstance(v, dict)}
+    return multidict({**refs, **flat})
+
+
 def _users() -> list[dict]:
     return [u for u in rpc.list_users() if u.get("active", True)]
 
@@ -186,7 +195,7 @@ def contact_row(cid: int, rid: int):
 @login_required
 def contact_edit(cid: int, rid: int):
     contact = _find(rpc.list_contacts(cid, True), rid)
-    return _record("contact", cid, contact, editing=True, data=multidict(contact))
+    return _record("contact", cid, contact, editing=True, data=edit_data(contact))
 
 
 @bp.route("/companies/<int:cid>/contacts/<int:rid>", methods=["PUT", "POST"])
@@ -265,7 +274,7 @@ def project_edit(cid: int, rid: int):
     projects, agreements, users = rpc.parallel(
         lambda: rpc.list_projects(cid), lambda: rpc.list_agreements(cid), _users)
     project = _find(projects, rid)
-    return _record("project", cid, project, editing=True, data=multidict(project), users=users,
+    return _record("project", cid, project, editing=True, data=edit_data(project), users=users,
                    agreements=[a for a in agreements if a.get("project_id") == rid])
 
 
@@ -334,7 +343,7 @@ def agreement_row(cid: int, rid: int):
 def agreement_edit(cid: int, rid: int):
     agreements, projects = rpc.parallel(lambda: rpc.list_agreements(cid), lambda: rpc.list_projects(cid))
     agreement = _find(agreements, rid)
-    return _record("agreement", cid, agreement, editing=True, data=multidict(agreement), projects=projects)
+    return _record("agreement", cid, agreement, editing=True, data=edit_data(agreement), projects=projects)
 
 
 @bp.route("/companies/<int:cid>/agreements/<int:rid>", methods=["PUT", "POST"])
@@ -415,7 +424,7 @@ def task_row(cid: int, rid: int):
 def task_edit(cid: int, rid: int):
     tasks, users, contacts = rpc.parallel(lambda: rpc.list_tasks(cid, True), _users, lambda: rpc.list_contacts(cid))
     task = _find(tasks, rid)
-    return _record("task", cid, task, editing=True, data=multidict(task, assignee_id=(task.get("assignee") or {}).get("id")),
+    return _record("task", cid, task, editing=True, data=edit_data(task),
                    users=users, contacts=contacts)
 
 

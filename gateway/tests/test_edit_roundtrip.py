@@ -1,0 +1,89 @@
+"""Every edit form round-trips every field it does not change (issue 13: editing a project erased
+its owner). Each record, as the crm sends it, is opened in its edit form; the form is posted back
+untouched exactly as a browser would post it; the update must carry the record's own values."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from gateway_fakes import HX
+
+USERS = [{"id": 1, "name": "Ada Admin", "active": True}, {"id": 2, "name": "Bo Berg", "active": True}]
+CONTACT = {"id": 11, "company_id": 7, "first_name": "Kari", "last_name": "Nord", "name": "Kari Nord", "title": "HR",
+           "email": "kari@x.no", "phone": "+4790000000", "notes": "Prefers mail", "active": True}
+PROJECT = {"id": 21, "company_id": 7, "name": "Framework 2026", "type": "recruitment", "status": "active",
+           "start_date": "2026-01-05", "end_date": "2026-12-31", "owner": {"id": 2, "name": "Bo Berg"}, "active": True}
+AGREEMENT = {"id": 31, "company_id": 7, "project_id": 21, "title": "Price list", "kind": "price", "status": "sent",
+             "valid_from": "2026-02-01", "valid_to": "2027-01-31", "signed_at": None}
+TASK = {"id": 41, "company_id": 7, "title": "Call back", "due_date": "2026-04-01", "assignee": {"id": 2, "name": "Bo Berg"},
+        "priority": "high", "contact_id": 11, "done": False, "done_at": None}
+
+# kind, record, edit url, update url, update rpc, expected changes (every field the form has)
+CASES = [
+    ("contact", CONTACT, "update_contact",
+     {"first_name": "Kari", "last_name": "Nord", "title": "HR", "email": "kari@x.no", "phone": "+4790000000",
+      "notes": "Prefers mail"}),
+    ("project", PROJECT, "update_project",
+     {"name": "Framework 2026", "type": "recruitment", "status": "active", "start_date": "2026-01-05",
+      "end_date": "2026-12-31", "owner_id": 2}),
+    ("agreement", AGREEMENT, "update_agreement",
+     {"title": "Price list", "kind": "price", "status": "sent", "project_id": 21, "valid_from": "2026-02-01",
+      "valid_to": "2027-01-31"}),
+    ("task", TASK, "update_task",
+     {"title": "Call back", "due_date": "2026-04-01", "assignee_id": 2, "priority": "high", "contact_id": 11}),
+]
+
+
+def browser_post_data(body: str) -> dict[str, list[str]]:
+    """What a browser posts for the first form in ``body``: inputs (ticked checkboxes only),
+    each select's selected option (else its first), textareas."""
+    form = body.split("</form>")[0]
+    data: dict[str, list[str]] = {}
+    for tag in re.findall(r"<input\b[^>]*>", form):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        if not name:
+            continue
+        kind = (re.search(r'\btype="([^"]+)"', tag) or [None, "text"])[1]
+        if kind in ("checkbox", "radio") and not re.search(r"\schecked\b", tag):
+            continue
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        data.setdefault(name.group(1), []).append(html.unescape(value.group(1)) if value else "")
+    for name, inner in re.findall(r'<select\b[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        options = re.findall(r'<option\b([^>]*)>', inner)
+        chosen = [o for o in options if re.search(r"\sselected\b", o)] or options[:1]
+        for o in chosen:
+            value = re.search(r'value="([^"]*)"', o)
+            data.setdefault(name, []).append(html.unescape(value.group(1)) if value else "")
+    for name, text in re.findall(r'<textarea\b[^>]*\bname="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+        data.setdefault(name, []).append(html.unescape(text.lstrip("\n")))
+    return data
+
+
+@pytest.fixture(autouse=True)
+def lists(rpc):
+    rpc.on("list_users", lambda: USERS)
+    rpc.on("list_contacts", lambda cid, *opts: [CONTACT])
+    rpc.on("list_tasks", lambda cid, *opts: [TASK])
+    rpc.on("list_projects", lambda cid: [PROJECT])
+    rpc.on("list_agreements", lambda cid: [AGREEMENT])
+    rpc.on("list_meetings", lambda cid: [])
+    rpc.on("list_activities", lambda cid, opts: [])
+
+
+@pytest.mark.parametrize("kind, record, method, expected", CASES, ids=[c[0] for c in CASES])
+def test_an_untouched_edit_form_saves_the_record_unchanged(client, rpc, kind, record, method, expected):
+    rpc.on(method, lambda rid, changes: {**record, **changes})
+    body = client.get(f"/companies/7/{kind}s/{record['id']}/edit", headers=HX).text
+    data = browser_post_data(body)
+    response = client.put(f"/companies/7/{kind}s/{record['id']}", data=data, headers=HX)
+    assert response.status_code == 200, response.text[:500]
+    rid, changes = rpc.last(method).args
+    assert rid == record["id"]
+    assert changes == expected  # every field the form has, as it was: nothing cleared, nothing changed
+
+
+def test_the_project_edit_form_shows_its_owner(client):
+    body = client.get("/companies/7/projects/21/edit", headers=HX).text
+    assert re.search(r'<option value="2" selected>Bo Berg</option>', body)
