@@ -159,12 +159,13 @@ def apply(kind: str):
     else:
         change = form.get("relationship") or ""
         errs = {} if change in dict(RELATIONSHIPS) else {"relationship": "Choose a relationship."}
-    preview = rpc_bulk.bulk_preview(sel, SAMPLE)
     if errs:
-        return _dialog(kind, sel, raw, preview, form, errs, 422)
-    if preview["count"] > CONFIRM_ABOVE and form.get("confirmed") != "1":
-        return render_template("bulk/_confirm.html", kind=kind, title=KINDS[kind], count=preview["count"],
-                               sample=preview["sample"], fields=list(form.items(multi=True)))
+        return _dialog(kind, sel, raw, rpc_bulk.bulk_preview(sel, SAMPLE), form, errs, 422)
+    if form.get("confirmed") != "1":  # (once confirmed, the count was shown: no second look-up)
+        preview = rpc_bulk.bulk_preview(sel, SAMPLE)
+        if preview["count"] > CONFIRM_ABOVE:
+            return render_template("bulk/_confirm.html", kind=kind, title=KINDS[kind], count=preview["count"],
+                                   sample=preview["sample"], fields=list(form.items(multi=True)))
     key = _posted_key()
     try:
         if kind == "add_tags":
@@ -176,7 +177,7 @@ def apply(kind: str):
         else:
             op = rpc_bulk.bulk_set_relationship(sel, change, key)
     except errors.ValidationFailed as exc:
-        return _dialog(kind, sel, raw, preview, form, _map_errors(exc, kind), 422)
+        return _dialog(kind, sel, raw, rpc_bulk.bulk_preview(sel, SAMPLE), form, _map_errors(exc, kind), 422)
     return _progress(op)
 
 
