@@ -280,7 +280,14 @@ def _new_form_options() -> dict:
 
 def new_form_defaults() -> MultiDict:
     return multidict({"country": "NO", "relationship": "prospect", "owner_ids": [g.user["id"]],
-                      "department_id": g.user.get("department_id"), "start_project.type": "staffing"})
+                      "department_id": g.user.get("department_id"), "start_project.type": "staffing",
+                      "invoice.credit_days": 14})
+
+
+def _invoice_options() -> list[tuple[str, str]]:
+    from .card import INVOICE_TYPES
+
+    return [(k, label) for k, label, _ in INVOICE_TYPES]
 
 
 def render_new_form(data: MultiDict, field_errors: dict | None = None, status: int = 200, **extra):
@@ -290,6 +297,7 @@ def render_new_form(data: MultiDict, field_errors: dict | None = None, status: i
     template = "companies/_form.html" if is_htmx() else "companies/new.html"
     return render_template(template, data=data, errors=field_errors or {}, countries=COUNTRIES,
                            relationships=RELATIONSHIPS, project_types=PROJECT_TYPES, address_kinds=ADDRESS_KINDS,
+                           invoice_types=_invoice_options(),
                            subunits=registry_data.rows(data), **extra, **_new_form_options()), status
 
 
@@ -303,12 +311,39 @@ def read_new_company(form: Form) -> dict:
         addresses["postal"] = dict(addresses["visiting"])
     if addresses:
         payload["addresses"] = addresses
+    invoice = read_new_invoice(form, payload.get("email"))
+    if invoice:
+        payload["invoice"] = invoice
+    if form.flag("registry.marketing_protection"):  # issue 13: the registry's reklamebeskyttet / reklamspärr
+        payload["marketing_protected"] = True
     if form.flag("with_project"):
         payload["start_project"] = {
             "name": form.text("start_project.name", required=True, max_len=200, label="The project's name"),
             "type": form.choice("start_project.type", dict(PROJECT_TYPES)),
         }
     return payload
+
+
+NEW_INVOICE_DEFAULT = "Default: e-mail with PDF to the company’s e-mail, or paper if it has none"
+
+
+def read_new_invoice(form: Form, company_email: str | None) -> dict | None:
+    """The new-company form's invoice box (issue 13). Type "default" leaves it to the crm (e-mail
+    with PDF to the company's e-mail, paper without one), so the defaults always pass the card's
+    own validation; an e-mail type needs an invoice e-mail or the company's."""
+    from .card import INVOICE_TYPES
+
+    kind = form.choice("invoice.type", [k for k, _, _ in INVOICE_TYPES], required=False)
+    email = form.email("invoice.email")
+    credit_days = form.integer("invoice.credit_days", min_value=0, max_value=365)
+    if not kind and not email and credit_days in (None, 14):
+        return None
+    if not kind:
+        kind = "email_pdf" if (email or company_email) else "paper"
+    if kind in ("email_link", "email_pdf") and not (email or company_email) and "invoice.email" not in form.errors:
+        form.error("invoice.email", "An invoice e-mail is required when invoices go by e-mail.")
+    return {"type": kind, "email": email or (company_email if kind != "paper" else None),
+            "credit_days": 14 if credit_days is None else credit_days}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -328,8 +363,6 @@ def new():
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
         else:
-            if form.flag("registry.marketing_protection"):  # issue 13: the registry's reklamebeskyttet / reklamspärr
-                _mark_protected(company["id"])
             failed = []
             if units:
                 _created, failed = registry_data.create_children(company, units, payload)
@@ -337,17 +370,6 @@ def new():
                 return render_children_result(company, units, failed, payload)
             return to_card(company["id"])
     return render_new_form(MultiDict(request.form), form.errors, 422)
-
-
-def _mark_protected(company_id: int) -> None:
-    """Marketing protection from the registry onto the new company (company_mail_flags). Setting
-    it twice is harmless; if the crm does not answer, the card says it is not set and it can be set there."""
-    from .rpc import mailflags
-
-    try:
-        mailflags.set_marketing_protection(company_id, True)
-    except errors.GatewayError as exc:
-        current_app.logger.warning("marketing protection not set for company %s: %s", company_id, exc.message)
 
 
 def to_card(company_id: int):

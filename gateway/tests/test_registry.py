@@ -222,22 +222,23 @@ def test_suggestions_show_deleted_and_unknown_never_as_active(client, registry):
 
 def test_marketing_protection_is_shown_and_set_on_the_new_company(client, registry):
     registry.on("get", lambda ref: detail(marketing_protection=True))
-    registry.on("create_company", lambda data: company(id=300, name=data["name"]))
-    registry.on("set_marketing_protection", lambda company_id, protected: {"company_id": company_id,
-                                                                            "marketing_protected": protected})
+    made = []
+    registry.on("create_company", lambda data: made.append(data) or company(id=300, name=data["name"]))
     data = picked_form(client, registry)
     assert data.get("registry.marketing_protection") == ["1"]
     body = client.get("/registry/pick?country=NO&org_number=923609016", headers=HX).text
     assert "Marketing protection." in body
     response = client.post("/companies/new", data=data, headers=HX)
     assert response.status_code == 204
-    assert registry.last("set_marketing_protection").args == [300, True]
+    assert made[0]["marketing_protected"] is True  # in the create itself: one transaction
 
 
 def test_no_marketing_protection_sets_nothing(client, registry):
     registry.on("create_company", lambda data: company(id=301, name=data["name"]))
+    made = []
+    registry.on("create_company", lambda data: made.append(data) or company(id=301, name=data["name"]))
     client.post("/companies/new", data=picked_form(client, registry), headers=HX)
-    assert "set_marketing_protection" not in registry.methods()
+    assert "marketing_protected" not in made[0]
 
 
 def test_a_missing_postal_address_stays_missing_unless_the_user_ticks_same_as_visiting(client, registry):

@@ -16,7 +16,7 @@ from service_common import orgnr, text
 
 from . import card, counters, credit, history
 from .exceptions import NotFound, ValidationError
-from .models import Company, CompanyWord, Project
+from .models import Company, CompanyMailFlag, CompanyWord, Project
 from .schemas import CompanyIn, CompanySearch, dump_company
 
 MAX_QUERY_WORDS = 6
@@ -66,6 +66,13 @@ def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyI
         parent_id=data.parent_id,
         department_id=data.department_id,
     )
+    if data.invoice is not None:  # issue 13: the new-company form's invoice box
+        company.invoice_type, company.invoice_email = data.invoice.type, data.invoice.email
+        company.credit_days = data.invoice.credit_days
+    elif data.email:  # defaults the card accepts: e-mail with PDF to the company's e-mail, else paper
+        company.invoice_type, company.invoice_email = "email_pdf", data.email
+    else:
+        company.invoice_type = "paper"
     session.add(company)
     try:
         session.flush()
@@ -78,6 +85,8 @@ def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyI
             existing_id=existing["id"] if existing else None,
         ) from None
     index_words(session, company)
+    if data.marketing_protected:  # issue 13: the registry's reklamebeskyttet / reklamspärr, in the same transaction
+        session.add(CompanyMailFlag(company_id=company.id, tenant_id=tenant_id, marketing_protected=True))
     history.created(session, tenant_id, company.id, user_id, "company", company.id, company.name)
     credit.note_identified(session, company)  # issue 10: enrolment in credit monitoring (outbox)
     if data.owner_ids:

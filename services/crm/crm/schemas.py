@@ -102,6 +102,10 @@ class CompanyIn(_CompanyFields):
     region: Text = Field(default=None, max_length=120)
     addresses: AddressesIn | None = None
     start_project: StartProjectIn | None = None
+    # issue 13: the new-company form's invoice box (else: e-mail with PDF to the company's e-mail when it
+    # has one, paper when not, so the card accepts the defaults), the registry's marketing protection
+    invoice: "InvoiceSettingsIn | None" = None
+    marketing_protected: bool = False
 
     @field_validator("org_number")
     @classmethod
@@ -200,6 +204,9 @@ class InvoiceSettingsIn(Schema):
         if self.type in ("email_link", "email_pdf") and not self.email:
             raise ValueError("email: an e-mail address is needed for invoices sent by e-mail")
         return self
+
+
+CompanyIn.model_rebuild()  # its ``invoice`` field names InvoiceSettingsIn, defined after it
 
 
 class CopyAddressIn(Schema):
