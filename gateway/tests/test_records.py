@@ -62,16 +62,23 @@ def test_task_done_checkbox(client, rpc):
     assert rpc.last("set_task_done").args == [41, True]
     assert response.headers["HX-Trigger"] == "countsChanged"
     assert 'name="done" value="1" checked' in response.text
-    client.post("/companies/7/tasks/41/done", headers=HX, data={})
+    response = client.post("/companies/7/tasks/41/done", headers=HX, data={})
     assert rpc.last("set_task_done").args == [41, False]
+    assert response.status_code == 200 and 'name="done" value="1" checked' not in response.text
 
 
 def test_task_create_maps_fields(client, rpc):
-    rpc.on("create_task", lambda data: {**TASK, **data})
-    client.post("/companies/7/tasks", headers=HX, data={"title": "Send offer", "due_date": "2026-05-01",
-                                                        "assignee_id": "2", "priority": "high", "contact_id": "11"})
+    rpc.on("create_task", lambda data, idempotency_key=None: {**TASK, **data})
+    rpc.on("list_tasks", lambda cid, opts: [{**TASK, "title": "Send offer"}])
+    response = client.post("/companies/7/tasks", headers=HX, data={
+        "title": "Send offer", "due_date": "2026-05-01", "assignee_id": "2", "priority": "high", "contact_id": "11",
+        "idempotency_key": "form-key-0001"})
     assert rpc.last("create_task").args[0] == {"company_id": 7, "title": "Send offer", "due_date": "2026-05-01",
                                                "assignee_id": 2, "priority": "high", "contact_id": 11}
+    assert rpc.last("create_task").kwargs == {"idempotency_key": "form-key-0001"}  # a retry never doubles
+    # the whole tab comes back over #records, with the new task, and the counts refresh
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#records"
+    assert response.headers["HX-Trigger"] == "countsChanged" and "Send offer" in response.text
 
 
 def test_bad_due_date_is_inline(client, rpc):
@@ -101,9 +108,10 @@ def test_meeting_follow_up_needs_a_title(client, rpc):
 
 
 def test_activity_log(client, rpc):
-    rpc.on("log_activity", lambda data: {"id": 61, **data})
-    client.post("/companies/7/activities", headers=HX, data={
+    rpc.on("log_activity", lambda data, idempotency_key=None: {"id": 61, **data})
+    response = client.post("/companies/7/activities", headers=HX, data={
         "kind": "visit", "at": "2026-01-10T14:00", "user_id": "1", "contact_id": "11", "text": "Visited the site"})
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#records"
     assert rpc.last("log_activity").args[0] == {"company_id": 7, "kind": "visit", "at": "2026-01-10T14:00+01:00",
                                                 "user_id": 1, "contact_id": 11, "text": "Visited the site"}
 

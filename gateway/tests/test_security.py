@@ -33,8 +33,12 @@ def test_post_without_csrf_token_is_refused(csrf_client, rpc):
 
 @pytest.mark.parametrize("method,url", [("put", "/companies/7/general"), ("delete", "/companies/views/1"),
                                         ("post", "/companies/7/logo"), ("post", "/companies/new")])
-def test_every_unsafe_method_needs_the_token(csrf_client, method, url):
-    assert getattr(csrf_client, method)(url, headers=HX).status_code == 400
+def test_every_unsafe_method_needs_the_token(csrf_client, rpc, method, url):
+    response = getattr(csrf_client, method)(url, headers=HX)
+    # the CSRF refusal itself (not any other 400, e.g. a form error): its message, in the toast area
+    assert response.status_code == 400 and "Your session has expired" in response.text
+    assert response.headers["HX-Retarget"] == "#toasts"
+    assert not [m for m in rpc.methods() if not m.startswith(("list_", "get_"))], rpc.methods()
 
 
 def test_token_in_the_header_is_accepted(csrf_client, rpc):

@@ -18,8 +18,12 @@ def test_filter_sort_and_save_a_view(page):
     expect(page.locator("#results tbody .badge:not(.rel-customer)")).to_have_count(0)
     page.get_by_role("link", name=re.compile(r"Unresolved\s+tasks", re.I)).click()
     expect(page).to_have_url(re.compile(r"sort=-unresolved_tasks"))
-    counts = page.locator("#results tbody tr td.num").all_inner_texts()
-    assert counts, "no rows"
+    header = page.locator("#results thead th", has_text=re.compile(r"Unresolved\s+tasks", re.I))
+    expect(header).to_have_attribute("aria-sort", "descending")  # the sorted table has arrived
+    column = page.locator("#results thead th").all_inner_texts().index(header.inner_text()) + 1
+    counts = [int(t) for t in page.locator(f"#results tbody tr td:nth-child({column})").all_inner_texts()]
+    assert len(counts) > 1, "no rows"
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1], counts  # really sorted, by this column
     page.get_by_text("Save this view…").click()
     page.locator("input[name=name]").last.fill("Kunder med oppgaver")
     page.get_by_role("button", name="Save view").click()

@@ -16,5 +16,8 @@ def test_health_reports_an_unreachable_database_as_an_error(container_factory_re
         CreditMonitorService, {"CREDIT_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
     )
     container.start()
-    with pytest.raises(RemoteError):
+    with pytest.raises(RemoteError) as info:
         rpc_factory(timeout=15).credit_monitor.health()
+    # the database driver's own refusal: not just any remote failure
+    assert info.value.exc_type == "OperationalError", info.value.exc_type
+    assert "psycopg2.OperationalError" in info.value.value and "Connection refused" in info.value.value, info.value.value

@@ -38,8 +38,9 @@ def samples() -> Path:
     # shared/ lies beside the checkout (developers and CI alike)
     beside = Path(__file__).resolve().parents[4] / "shared" / "reference" / "registry-samples"
     path = Path(os.environ.get("REGISTRY_SAMPLES") or beside)
-    if not path.is_dir():
-        pytest.skip(f"registry samples not found at {path}")
+    if not path.is_dir():  # a missing checkout of shared/ is a broken CI setup, not a reason to skip
+        pytest.fail(f"registry samples not found at {path}: check out shared/ beside this repository "
+                    "or set REGISTRY_SAMPLES")
     return path
 
 
