@@ -346,6 +346,17 @@ def read_new_invoice(form: Form, company_email: str | None) -> dict | None:
             "credit_days": 14 if credit_days is None else credit_days}
 
 
+def typed_into(data: MultiDict, q: str | None) -> MultiDict:
+    """"Enter manually" keeps what was typed in the registry search (issue 13): an organisation
+    number (digits, spaces, dashes, dots; or a UK number such as SC123456) goes to its field, else the name."""
+    q = " ".join((q or "").split())[:200]
+    if q:
+        compact = q.replace(" ", "").replace("-", "").replace(".", "")
+        is_number = compact.isdigit() or (len(compact) == 8 and compact[:2].isalpha() and compact[2:].isdigit())
+        data["org_number" if is_number and len(compact) >= 6 else "name"] = q
+    return data
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -353,7 +364,7 @@ def new():
     registry.py) are created after the company, as its children; if some fail, the company
     stays and the page says which did not make it (and offers to try them again)."""
     if request.method == "GET":
-        return render_new_form(new_form_defaults())
+        return render_new_form(typed_into(new_form_defaults(), request.args.get("q")))
     form = Form(request.form)
     payload = read_new_company(form)
     units = registry_data.read_selected(request.form)

@@ -43,3 +43,18 @@ def test_an_e_mail_invoice_without_any_e_mail_is_refused_where_it_was_typed(clie
     assert "An invoice e-mail is required when invoices go by e-mail." in response.text
     assert 'id="new-invoice.credit_days-err"' in response.text or "365" in response.text
     assert "create_company" not in rpc.methods()
+
+
+# -- "Enter manually" keeps what was typed in the registry search (issue 13) -------------------
+def test_enter_manually_keeps_a_typed_name(client, rpc):
+    rpc.on("search", lambda q: {"items": [], "failed_countries": [], "errors": []})
+    body = client.get("/registry/suggest", query_string={"q": "Fjellbris Bemanning", "countries": ["NO"]}, headers=HX).text
+    link = re.search(r'hx-get="([^"]*)"[^>]*>Enter manually', body).group(1)
+    form = client.get(link.replace("&amp;", "&"), headers=HX).text
+    assert 'name="name" type="text" value="Fjellbris Bemanning"' in form
+
+
+def test_enter_manually_puts_a_typed_number_into_the_number_field(client):
+    form = client.get("/companies/new", query_string={"q": "923 609 016"}, headers=HX).text
+    assert 'name="org_number" type="text" value="923 609 016"' in form
+    assert 'name="name" type="text" value=""' in form
