@@ -26,6 +26,7 @@ OUT = ROOT / "var" / "bench"
 TARGETS = {  # name -> (p50 target, p95 target) in ms; None = no target
     "rpc_roundtrip": (1.5, 3.0),
     "live_search": (None, 30.0),
+    "gateway_throughput_8": (None, 50.0),  # issue 12: and >= 300 req/s, 0 errors (tests/bench/throughput.py)
     "overview": (None, 100.0),
     "overview_deep": (None, 150.0),
     "company_card": (None, 80.0),
@@ -99,11 +100,11 @@ def queries(rng: random.Random) -> list[str]:
     return out
 
 
-def record_in_readme(results: list[dict], companies: int) -> None:
-    """Put the figures between the bench markers of README.md."""
+def record_in_readme(results: list[dict], companies: int, marker: str = "bench") -> None:
+    """Put the figures between the bench markers of README.md (``bench-postgresql``: the PostgreSQL run)."""
     readme = ROOT / "README.md"
     text = readme.read_text()
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     if start not in text or end not in text:
         return
     rows = ["| operation | n | p50 ms | p95 ms | p99 ms | rps | target |", "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -263,6 +264,13 @@ def main() -> int:
                       # issue 10: the credit bench triggers its poll itself; pages of 500 events
                       "CREDIT_POLL_INTERVAL": "3600", "CREDIT_EVENTS_PAGE_SIZE": "500"})
     prepare_dataset(suite, companies)
+    if os.environ.get("BENCH_DATABASE", "sqlite") == "postgresql":  # issue 12: the same benches on PostgreSQL
+        from tests.bench.throughput import use_postgres
+
+        use_postgres(suite, companies)
+        OUT_NAME = "results-postgresql.json"
+    else:
+        OUT_NAME = "results.json"
     if os.environ.get("BENCH_REGISTRY_DATABASE_URL"):
         # an index built beforehand, e.g. by `python -m registry_lookup.bench --entities 10000000 --data-dir ...`
         suite.env.update({"REGISTRY_DATABASE_URL": os.environ["BENCH_REGISTRY_DATABASE_URL"], "REGISTRY_BOOTSTRAP": "0"})
@@ -294,6 +302,11 @@ def main() -> int:
             get("/companies", {"q": q})
         samples, elapsed = timed(get, [("/companies", {"q": q}) for q in qs])
         results.append(summarise("live_search", samples, elapsed))
+        from tests.bench import throughput  # issue 12: 1, 4, 8, 16 concurrent clients, CPU split at 8
+
+        results.extend(throughput.run(suite.url, suite.login, qs, seconds=float(
+            os.environ.get("BENCH_THROUGHPUT_SECONDS", "20")), cpu_groups=throughput.suite_cpu_groups(suite)))
+        print(throughput.verdict(results), flush=True)
 
         overview = {"relationship": "customer", "sort": "-active_projects"}
         probe = http.get(suite.url + "/companies", params=overview, headers=hx)
@@ -332,7 +345,7 @@ def main() -> int:
     finally:
         for name in list(suite.procs):
             suite.stop(name)
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    (OUT / OUT_NAME).write_text(json.dumps(results, indent=2))
     print(f"\n{'operation':<30}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'rps':>10}   target")
     failed = False
     for r in results:
@@ -344,10 +357,10 @@ def main() -> int:
             verdict = ("ok " if ok else "MISSED ") + " ".join(
                 f"{k}≤{v}" for k, v in (("p50", target[0]), ("p95", target[1])) if v is not None)
         print(f"{r['name']:<30}{r['n']:>7}{r['p50_ms']:>10}{r['p95_ms']:>10}{r['p99_ms']:>10}{r['rps'] or '':>10}   {verdict}")
-    record_in_readme(results, companies)
+    record_in_readme(results, companies, "bench" if OUT_NAME == "results.json" else "bench-postgresql")
     if failed:
         print("\nSome targets were missed (see above).")
-    print(f"\nwritten: {OUT / 'results.json'}")
+    print(f"\nwritten: {OUT / OUT_NAME}")
     return 0
 
 
