@@ -56,6 +56,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "invoice_email": ("Invoice e-mail", "text"),
     "credit_days": ("Credit days", "int"),
     "created_at": ("Created", "date"),
+    "credit_band": ("Credit rating", "text"),  # issue 10: the credit monitor's band (A..E) and score
+    "credit_score": ("Credit score", "int"),
 }
 # The overview's columns, in its order.
 DEFAULT_COLUMNS = ["name", "org_number", "city", "country", "relationship", "owners", "active_projects",
@@ -71,7 +73,7 @@ CONTACT_COLUMNS = [
 ]
 _PLAIN = {"name", "org_number", "city", "country", "region", "legal_form", "industry_code", "industry_text", "employees",
           "website", "phone", "email", "invoice_email", "credit_days", "active_projects", "unresolved_tasks",
-          "unsigned_agreements"}
+          "unsigned_agreements", "credit_band", "credit_score"}
 _ATTR_TYPES = {"stars": "int", "bool": "bool"}
 
 

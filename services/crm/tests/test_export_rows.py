@@ -119,4 +119,7 @@ def test_columns_catalogue_lists_defaults_and_attributes(clients, world, engine)
     assert cat["default"] == DEFAULT
     keys = {c["key"]: c for c in cat["columns"]}
     assert keys["invoiced_this_year"]["type"] == "money" and keys["name"]["default"]
+    assert keys["credit_band"]["type"] == "text" and keys["credit_score"]["type"] == "int"
+    page = clients["admin"].export_rows({"filter": {}}, ["credit_band", "credit_score"], 0, 3)
+    assert all(len(r) == 3 for r in page["rows"])
     assert any(c["title"] == "Key account" and c["type"] == "bool" for c in cat["columns"])
