@@ -127,6 +127,21 @@ def _find(items: list[dict], rid: int) -> dict:
     raise errors.NotFound("That record does not exist (any more).")
 
 
+@bp.app_template_filter("phone")
+def phone_text(value: str | None) -> str:
+    """A stored phone number (E.164) as people write it: ``+47 22 33 44 55``; anything that
+    does not parse is shown as it is."""
+    if not value:
+        return ""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def edit_data(record: dict):
     """A record as its edit form's fields. A reference the crm sends as ``{"id", "name"}`` (a
     project's ``owner``, a task's ``assignee``) becomes the form's ``<name>_id``: an edit form

@@ -87,3 +87,8 @@ def test_an_untouched_edit_form_saves_the_record_unchanged(client, rpc, kind, re
 def test_the_project_edit_form_shows_its_owner(client):
     body = client.get("/companies/7/projects/21/edit", headers=HX).text
     assert re.search(r'<option value="2" selected>Bo Berg</option>', body)
+
+
+def test_phone_numbers_are_shown_formatted(client):
+    body = client.get("/companies/7/contacts/11", headers=HX).text
+    assert ">+47 90 00 00 00</a>" in body and 'href="tel:+4790000000"' in body

@@ -175,13 +175,26 @@ def check_parent(session: Session, tenant_id: int, company_id: int | None, paren
         current = row.parent_id
 
 
+PHONE_EXAMPLES = {"NO": ("Norwegian", "+47 22 33 44 55"), "SE": ("Swedish", "+46 8 123 456 78"),
+                  "DK": ("Danish", "+45 33 12 34 56"), "GB": ("UK", "+44 20 7946 0958")}
+
+
+def phone_message(value: str, country: str | None) -> str:
+    """Why a phone number was refused, in the product's words (issue 13: not "not a phone number")."""
+    adjective, example = PHONE_EXAMPLES.get(country or "NO", ("", "+47 22 33 44 55"))
+    if sum(ch.isdigit() for ch in value) < 3:
+        return f"Enter a phone number with digits, for example {example}."
+    return (f"This is not a valid {adjective + ' ' if adjective else ''}phone number. Check the digits, or write "
+            f"it with its country code, for example {example}.")
+
+
 def phone_for(value: str | None, country: str, field: str = "phone") -> str | None:
     if value is None:
         return None
     try:
         return checks.phone(value, country)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field=field) from None
+    except ValueError:
+        raise ValidationError(phone_message(value, country), field=field) from None
 
 
 def set_owners(session: Session, c: Company, user_ids, user_id: int | None) -> None:
