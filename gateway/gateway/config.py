@@ -46,5 +46,7 @@ def from_env() -> dict:
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "PROXY_COUNT": int(os.environ.get("GATEWAY_PROXY_COUNT", "0")),
         "PAGE_SIZE": 50,
+        # how long a checked session version is trusted per gateway process (issue 11): revocation delay
+        "SESSION_CHECK_SECONDS": float(os.environ.get("GATEWAY_SESSION_CHECK_SECONDS", "3")),
         "TIMEZONE": os.environ.get("GATEWAY_TIMEZONE", "Europe/Oslo"),  # how times are shown and entered
     }
