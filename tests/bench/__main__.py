@@ -263,6 +263,7 @@ def main() -> int:
                       "REGISTRY_FEED_INTERVAL": "0",
                       # issue 10: the credit bench triggers its poll itself; pages of 500 events
                       "CREDIT_POLL_INTERVAL": "3600", "CREDIT_EVENTS_PAGE_SIZE": "500"})
+    suite.env["MAILER_RATE_PER_SECOND"] = "0"  # issue 9: mail_throughput measures with the rate limit off
     prepare_dataset(suite, companies)
     if os.environ.get("BENCH_DATABASE", "sqlite") == "postgresql":  # issue 12: the same benches on PostgreSQL
         from tests.bench.throughput import use_postgres
@@ -321,6 +322,9 @@ def main() -> int:
             results.append(summarise("company_card", samples, elapsed))
             results.extend(bulk_benches(suite, http, rng, companies))
             bench_export(suite, http, results, companies)  # issue 8
+            from tests.bench.mail import mail_throughput  # issue 9: 10,000 recipients, rate limit off
+
+            mail_throughput(suite, http, results)
         from tests.bench import credit as credit_bench  # issue 10: credit_enrol_10k, credit_poll_10k
 
         credit_results = credit_bench.in_suite(suite, transport)
