@@ -138,7 +138,7 @@ def run(url: str, login, queries: list[str], clients=CLIENTS, seconds: float = 2
         results.append(row)
         print(f"[bench] gateway_throughput {n:>2} clients: {row['rps']:>7} req/s  p50 {row['p50_ms']} ms  "
               f"p95 {row['p95_ms']} ms  p99 {row['p99_ms']} ms  errors {row['errors']}"
-              + (f"  cpu {row['cpu_share']}" if meter else ""), flush=True)
+              + (f"  cpu {row['cpu_share']} of {row['cpu_cores_used']} cores" if meter else ""), flush=True)
     return results
 
 
