@@ -76,8 +76,10 @@ def tab_calls(cid: int, tab: str, args, have_company: bool = False):
         return [lambda: rpc.company_timeline(cid, 50)], lambda r, c=None: {"timeline": r[0]}
     if tab == "contacts":
         inactive = args.get("inactive") == "1"
-        return ([lambda: rpc.list_contacts(cid, inactive)],
-                lambda r, c=None: {"contacts": r[0], "include_inactive": inactive})
+        from .rpc.mail import list_opt_outs  # issue 9: e-mail opt-outs shown on each contact
+
+        return ([lambda: rpc.list_contacts(cid, inactive), lambda: list_opt_outs(cid)],
+                lambda r, c=None: {"contacts": r[0], "include_inactive": inactive, "opt_outs": r[1]})
     if tab == "projects":
         return ([lambda: rpc.list_projects(cid), lambda: rpc.list_agreements(cid)],
                 lambda r, c=None: {"projects": r[0], "agreements": r[1]})

@@ -29,6 +29,7 @@ def rpc() -> FakeTransport:
     fake.on("get_company", lambda cid: company(id=cid))
     fake.on("list_users", USERS)
     fake.on("list_departments", [{"id": 2, "name": "Oslo office"}])
+    fake.on("list_opt_outs", lambda cid: {})  # issue 9: e-mail opt-outs of a company's contacts
     # Every logged-in request first checks its session version (gateway/web.py). Those checks are
     # answered "still valid" and kept apart in ``fake.session_checks``, so ``calls`` holds the views' calls.
     fake.session_checks = []

@@ -156,3 +156,13 @@ def test_unsubscribe_page_needs_no_login_and_one_click_post_works(rpc):
     rpc.on("unsubscribe_info", validation_error("token", "This unsubscribe link is not valid."))
     r = anonymous.get(f"/u/{token}")
     assert r.status_code == 400 and "not valid" in r.text
+
+
+def test_contacts_tab_shows_the_opt_out_and_when(client, rpc):
+    rpc.on("list_contacts", lambda cid, inactive=False: [
+        {"id": 3, "company_id": cid, "first_name": "Kari", "last_name": "N", "name": "Kari N", "title": None,
+         "email": "kari@fjord.no", "phone": None, "notes": None, "active": True}])
+    rpc.on("list_opt_outs", lambda cid: {"3": {"email": "kari@fjord.no", "opted_out": True,
+                                               "at": "2026-12-01T09:00:00+00:00", "source": "unsubscribe_link"}})
+    r = client.get("/companies/7?tab=contacts")
+    assert r.status_code == 200 and "Unsubscribed from e-mail on 1 Dec 2026 10:00" in r.text and "unsubscribe link" in r.text
