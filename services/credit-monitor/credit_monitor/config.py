@@ -50,7 +50,7 @@ class Settings:
             username=str(_get(config, "CREDITSAFE_USERNAME", DEV_USERNAME if standin else "")),
             password=str(_get(config, "CREDITSAFE_PASSWORD", DEV_PASSWORD if standin else "")),
             default_enabled=str(_get(config, "CREDIT_DEFAULT_ENABLED", "1")) not in ("0", "false", "no"),
-            secret_key=str(_get(config, "CREDIT_SECRET_KEY", "")) or _dev_key(),
+            secret_key=str(_get(config, "CREDIT_SECRET_KEY", "")),  # empty: dev_key() on first use
             events_page_size=int(_get(config, "CREDIT_EVENTS_PAGE_SIZE", 100)),
             enrol_batch=int(_get(config, "CREDIT_ENROL_BATCH", 200)),
             connect_timeout=float(_get(config, "CREDITSAFE_CONNECT_TIMEOUT", 2.0)),
@@ -60,7 +60,7 @@ class Settings:
         )
 
 
-def _dev_key() -> str:
+def dev_key() -> str:
     """Without CREDIT_SECRET_KEY (development) a key file next to the SQLite files."""
     path = Path(data_dir()) / "credit_monitor.key"
     if not path.exists():
@@ -74,7 +74,15 @@ class Secrets:
     """Fernet encryption of stored credentials."""
 
     def __init__(self, key: str):
-        self.fernet = Fernet(key.encode() if isinstance(key, str) else key)
+        self.key = key
+        self._fernet = None
+
+    @property
+    def fernet(self) -> Fernet:
+        if self._fernet is None:  # lazily: a dev key file is only made when a credential is stored or read
+            key = self.key or dev_key()
+            self._fernet = Fernet(key.encode() if isinstance(key, str) else key)
+        return self._fernet
 
     def encrypt(self, value: str) -> str:
         return self.fernet.encrypt(value.encode()).decode()
