@@ -159,6 +159,7 @@ def test_kill_9_of_the_export_service_mid_job_ends_done_or_failed_never_stuck_or
     assert http.get(f"{suite.url}/exports/{export_id}/download").status_code in (404, 503, 504)
     suite.start("export")
     s = wait(http, suite, export_id, final, timeout=180, every=0.5)
+    print(f"export after kill -9: {s['status']}")
     if s["status"] == "failed":
         assert "The export failed:" in s["html"] and re.search(r"failed: \S", s["html"])
         assert http.get(f"{suite.url}/exports/{export_id}/download").status_code == 404
