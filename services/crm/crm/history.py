@@ -28,13 +28,21 @@ def text(value) -> str | None:
     return str(value)
 
 
+def save_time(session: Session) -> datetime:
+    """One time for every row of a save (a transaction): the timeline shows a save as one entry."""
+    tx = session.get_transaction()
+    if session.info.get("history_tx") is not tx or "history_at" not in session.info:
+        session.info["history_tx"], session.info["history_at"] = tx, util.now()
+    return session.info["history_at"]
+
+
 def log(session: Session, tenant_id: int, company_id: int, user_id: int | None, entity: str, entity_id: int | None,
         field: str, old, new, at: datetime | None = None) -> bool:
     old_t, new_t = text(old), text(new)
     if old_t == new_t:
         return False
     session.add(ChangeLog(tenant_id=tenant_id, company_id=company_id, entity=entity, entity_id=entity_id, field=field,
-                          old=old_t, new=new_t, user_id=user_id, at=at or util.now()))
+                          old=old_t, new=new_t, user_id=user_id, at=at or save_time(session)))
     return True
 
 
@@ -46,7 +54,7 @@ def created(session: Session, tenant_id: int, company_id: int, user_id: int | No
 def apply(session: Session, obj, changes: dict, tenant_id: int, company_id: int, user_id: int | None, entity: str) -> dict:
     """Set ``changes`` on ``obj``; log and return the fields that really changed."""
     changed = {}
-    at = util.now()
+    at = save_time(session)
     for field, new in changes.items():
         old = getattr(obj, field)
         if isinstance(old, datetime) and isinstance(new, datetime):
@@ -61,6 +69,89 @@ def apply(session: Session, obj, changes: dict, tenant_id: int, company_id: int,
     return changed
 
 
+# -- plain words (issue 13): labels, not column names; formatted values; one entry per save -------
+ENTITY_LABELS = {"company": "Company", "address": "Address", "invoice_settings": "Invoice", "contact": "Contact",
+                 "project": "Project", "agreement": "Agreement", "task": "Task", "meeting": "Meeting",
+                 "attribute": "Attribute"}
+FIELD_LABELS = {
+    "name": "name", "org_number": "organisation number", "country": "country", "legal_form": "legal form",
+    "industry_code": "industry code", "industry_text": "industry", "employees": "employees", "website": "website",
+    "phone": "phone", "email": "e-mail", "relationship": "relationship", "city": "city", "region": "region",
+    "parent_id": "parent company", "department_id": "department", "owners": "owners", "tags": "tags", "logo": "logo",
+    "type": "type", "credit_days": "credit days", "invoice_type": "invoice type", "invoice_email": "invoice e-mail",
+    "first_name": "first name", "last_name": "last name", "title": "title", "notes": "notes", "active": "active",
+    "status": "status", "start_date": "start date", "end_date": "end date", "owner_id": "owner", "kind": "kind",
+    "valid_from": "valid from", "valid_to": "valid to", "signed_at": "signed", "project_id": "project",
+    "rating": "credit rating", "due_date": "due date", "assignee_id": "assignee", "priority": "priority", "contact_id": "contact",
+    "done": "done", "done_at": "done at", "street": "street", "postcode": "postcode",
+}
+ADDRESS_LABELS = {"visiting": "visiting address", "postal": "postal address", "billing": "billing address"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def field_label(entity: str, field: str) -> str:
+    """``billing.country`` -> "billing address country"; ``credit_days`` -> "credit days"."""
+    if entity == "attribute":
+        return field
+    if "." in field:
+        kind, _, part = field.partition(".")
+        return f"{ADDRESS_LABELS.get(kind, kind)} {FIELD_LABELS.get(part, part.replace('_', ' '))}"
+    return FIELD_LABELS.get(field, field.replace("_", " "))
+
+
+def value_text(value: str | None) -> str:
+    """A logged value in plain words: dates as "31 Dec 2026", times as "2 Mar 2026 10:00", yes/no."""
+    if value is None or value == "":
+        return "—"
+    if value in ("true", "false"):
+        return "yes" if value == "true" else "no"
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
+        try:
+            d = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        text_ = f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+        if len(value) > 10 and value[10] == "T":
+            text_ += f" {value[11:16]}"
+        return text_
+    return value
+
+
+def _saves(rows: list) -> list[list]:
+    """Change rows (newest first) grouped into saves: same entity, record and user, written together."""
+    groups: list[list] = []
+    company_like = ("address", "invoice_settings", "company")
+    for r in rows:
+        g = groups[-1] if groups else None
+        same_save = g and g[0].user_id == r.user_id and util.aware(g[0].at) == util.aware(r.at)  # see save_time
+        if same_save and ((g[0].entity == r.entity and g[0].entity_id == r.entity_id)
+                          or (g[0].entity in company_like and r.entity in company_like)):
+            g.append(r)  # a company's creation writes its addresses in the same save
+        else:
+            groups.append([r])
+    return groups
+
+
+def save_entry(group: list) -> tuple[str, str | None]:
+    """(title, detail) of one save in plain words."""
+    created = next((r for r in group if r.field == "created" and r.entity == "company"), None)
+    if created is not None:
+        return "Company created", created.new
+    rows = [r for r in reversed(group) if r.field != "created"]
+    labels = list(dict.fromkeys(field_label(r.entity, r.field) for r in rows))
+    raw = rows[0].entity if rows else "company"
+    said = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    if raw in ("company", "address", "invoice_settings", "credit"):
+        title = f"Changed {said}"
+    elif raw in ENTITY_LABELS:
+        title = f"{ENTITY_LABELS[raw]}: changed {said}"
+    else:  # e.g. a bulk edit: its own name, as it is
+        title = f"Changed {said} ({raw})"
+    detail = "; ".join(f"{field_label(r.entity, r.field).capitalize()}: {value_text(r.old)} → {value_text(r.new)}"
+                       for r in rows)
+    return title[:1].upper() + title[1:], detail
+
+
 def company_history(session: Session, tenant_id: int, company_id: int, limit: int = 500) -> list[dict]:
     util.company(session, tenant_id, company_id)
     rows = session.scalars(
@@ -72,7 +163,10 @@ def company_history(session: Session, tenant_id: int, company_id: int, limit: in
     names = util.names(session, tenant_id, {r.user_id for r in rows})
     return [
         {"at": util.iso(r.at), "user": util.ref(r.user_id, names), "entity": r.entity, "entity_id": r.entity_id,
-         "field": r.field, "old": r.old, "new": r.new}
+         "field": r.field, "old": r.old, "new": r.new,
+         # issue 13: the same in plain words
+         "what": ENTITY_LABELS.get(r.entity, r.entity), "label": "created" if r.field == "created" else field_label(r.entity, r.field),
+         "old_text": value_text(r.old), "new_text": value_text(r.new)}
         for r in rows
     ]
 
@@ -107,9 +201,12 @@ def timeline(session: Session, tenant_id: int, company_id: int, limit: int = 50,
         items.append((util.aware(at), order, {"at": util.iso(at), "kind": kind, "title": title, "detail": detail,
                                               "user": user_id}))
 
-    for r in fetch(ChangeLog, ChangeLog.at, ChangeLog.field != "created"):
-        label = r.field if r.entity == "company" else f"{r.entity} {r.field}"
-        add(r.at, "change", f"Changed {label}", f"{r.old or '—'} → {r.new or '—'}", r.user_id, r.id)
+    # one entry per save, in plain words; a record's own creation shows as that record (below), the
+    # company's as "Company created" (its addresses written in the same save are part of it)
+    changes = [r for r in fetch(ChangeLog, ChangeLog.at) if r.field != "created" or r.entity == "company"]
+    for group in _saves(changes):
+        title, detail = save_entry(group)
+        add(group[0].at, "change", title, detail, group[0].user_id, group[0].id)
     for r in fetch(Activity, Activity.at):
         add(r.at, "activity", LABELS.get(r.kind, r.kind), r.text, r.user_id, r.id)
     for r in fetch(Meeting, Meeting.starts_at):
