@@ -281,7 +281,13 @@ def _new_form_options() -> dict:
 def new_form_defaults() -> MultiDict:
     return multidict({"country": "NO", "relationship": "prospect", "owner_ids": [g.user["id"]],
                       "department_id": g.user.get("department_id"), "start_project.type": "staffing",
-                      "invoice.credit_days": 14})
+                      "start_project.status": "request", "invoice.credit_days": 14})
+
+
+def _project_statuses() -> list[tuple[str, str]]:
+    from .records import PROJECT_STATUSES
+
+    return PROJECT_STATUSES
 
 
 def _invoice_options() -> list[tuple[str, str]]:
@@ -297,7 +303,7 @@ def render_new_form(data: MultiDict, field_errors: dict | None = None, status: i
     template = "companies/_form.html" if is_htmx() else "companies/new.html"
     return render_template(template, data=data, errors=field_errors or {}, countries=COUNTRIES,
                            relationships=RELATIONSHIPS, project_types=PROJECT_TYPES, address_kinds=ADDRESS_KINDS,
-                           invoice_types=_invoice_options(),
+                           invoice_types=_invoice_options(), project_statuses=_project_statuses(),
                            subunits=registry_data.rows(data), **extra, **_new_form_options()), status
 
 
@@ -320,6 +326,7 @@ def read_new_company(form: Form) -> dict:
         payload["start_project"] = {
             "name": form.text("start_project.name", required=True, max_len=200, label="The project's name"),
             "type": form.choice("start_project.type", dict(PROJECT_TYPES)),
+            "status": form.choice("start_project.status", dict(_project_statuses()), default="request"),
         }
     return payload
 

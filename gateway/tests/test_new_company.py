@@ -19,7 +19,7 @@ def test_create_with_everything(client, rpc):
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/companies/99"
     sent = rpc.last("create_company").args[0]
     assert sent["owner_ids"] == [1, 2] and sent["department_id"] == 2 and sent["employees"] == 12
-    assert sent["start_project"] == {"name": "Framework 2026", "type": "recruitment"}
+    assert sent["start_project"] == {"name": "Framework 2026", "type": "recruitment", "status": "request"}
     assert sent["addresses"] == {"visiting": {"street": "Gate 2", "postcode": None, "city": "Oslo", "region": None, "country": None}}
 
 

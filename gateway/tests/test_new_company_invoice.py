@@ -58,3 +58,12 @@ def test_enter_manually_puts_a_typed_number_into_the_number_field(client):
     form = client.get("/companies/new", query_string={"q": "923 609 016"}, headers=HX).text
     assert 'name="org_number" type="text" value="923 609 016"' in form
     assert 'name="name" type="text" value=""' in form
+
+
+def test_the_start_project_shows_and_sends_its_status(client, rpc):
+    body = client.get("/companies/new").text
+    assert re.search(r'name="start_project\.status"[^>]*>.*?<option value="request" selected>', body, re.S)
+    rpc.on("create_company", lambda data: company(id=99))
+    client.post("/companies/new", headers=HX, data={**BASE, "with_project": "1", "start_project.name": "Ramme",
+                                                    "start_project.type": "staffing", "start_project.status": "active"})
+    assert rpc.last("create_company").args[0]["start_project"] == {"name": "Ramme", "type": "staffing", "status": "active"}

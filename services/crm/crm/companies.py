@@ -97,7 +97,7 @@ def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyI
     company.city, company.region = city, region
     if data.start_project is not None:
         project = Project(tenant_id=tenant_id, company_id=company.id, name=data.start_project.name,
-                          type=data.start_project.type, status="request", owner_id=user_id)
+                          type=data.start_project.type, status=data.start_project.status, owner_id=user_id)
         session.add(project)
         session.flush()
         history.created(session, tenant_id, company.id, user_id, "project", project.id, project.name)

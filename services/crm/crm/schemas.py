@@ -71,6 +71,7 @@ class AddressesIn(Schema):
 class StartProjectIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     type: ProjectType = "staffing"
+    status: ProjectStatus = "request"  # issue 13: the new-company form shows and sends it
 
 
 class _CompanyFields(Schema):

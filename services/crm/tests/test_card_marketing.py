@@ -30,3 +30,11 @@ def test_new_company_invoice_defaults_pass_the_cards_own_validation(clients):
     assert without["invoice"]["type"] == "paper"
     for c in (with_mail, without):  # saving the invoice box unchanged is accepted
         rpc.update_invoice_settings(c["id"], c["invoice"])
+
+
+def test_the_start_project_gets_the_status_the_form_chose(clients):
+    rpc = clients["admin"]
+    c = rpc.create_company({"name": "Start AS", "country": "NO",
+                            "start_project": {"name": "Ramme 2026", "type": "staffing", "status": "active"}})
+    (project,) = rpc.list_projects(c["id"])
+    assert (project["name"], project["status"]) == ("Ramme 2026", "active")
