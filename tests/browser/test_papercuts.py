@@ -65,3 +65,36 @@ def test_new_company_invoice_box_defaults_and_validation(page):
     page.locator("#box-invoice").get_by_role("button", name=re.compile("Save")).click()
     expect(page.locator("#box-invoice")).to_contain_text("faktura@papercut.no")
     expect(page.locator("#box-invoice .field-error")).to_have_count(0)
+
+
+def _protected_dk_company() -> dict:
+    """An active Danish dev company the CVR stand-in data marks ``reklamebeskyttet`` (every 7th),
+    with a name no other dev company shares, in the suite's index (tests/registry_picks.py)."""
+    import os
+
+    from registry_lookup import devdata
+
+    n = min(int(os.environ.get("REGISTRY_DEV_ENTITIES", "2000")), 2000)
+    companies = list(devdata.companies("DK", n))
+    names: dict[str, int] = {}
+    for c in companies:
+        names[c["name"].lower()] = names.get(c["name"].lower(), 0) + 1
+    return next(c for c in companies if c["i"] % 7 == 0 and c["i"] >= 50 and c["status"] == "active"
+                and names[c["name"].lower()] == 1)
+
+
+def test_marketing_protection_from_the_registry_reaches_the_card(page):
+    c = _protected_dk_company()
+    login(page)
+    page.goto("/companies/new")
+    box = page.locator("#registry-q")
+    box.press_sequentially(c["org_number"], delay=25)
+    option = page.locator("#registry-listbox [role=option]").filter(has_text=c["org_number"])
+    expect(option).to_have_count(1)
+    option.locator("a").click()
+    form = page.locator("#company-form")
+    expect(form.locator("#new-name")).to_have_value(c["name"])
+    expect(form.locator(".marketing-protection")).to_contain_text("Marketing protection.")
+    form.get_by_role("button", name="Create company").click()
+    expect(page).to_have_url(re.compile(r"/companies/\d+$"))
+    expect(page.locator(".marketing-protection")).to_contain_text("e-mail campaigns skip it")
