@@ -217,7 +217,6 @@ def test_suggestions_show_deleted_and_unknown_never_as_active(client, registry):
                                      "failed_countries": [], "errors": []})
     body = suggest(client, "fjord").text
     assert "Deleted from the register (Slettet 2025-06-01)" in body and "Status unknown (Odd)" in body
-    assert "923 609 016" in body
 
 
 def test_marketing_protection_is_shown_and_set_on_the_new_company(client, registry):
