@@ -278,10 +278,35 @@ def _logo_box(company: dict, error: str | None = None, status: int = 200, header
     return render_template("companies/_logo.html", company=company, error=error), status, headers or {}
 
 
+def _upload_size(upload) -> int | None:
+    """The uploaded file's whole size in bytes (its spooled stream), or None without a file."""
+    if not upload:
+        return None
+    stream = upload.stream
+    try:
+        here = stream.tell()
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(here)
+    except (OSError, AttributeError):
+        return None
+    return size
+
+
+def _mib(n: int) -> str:
+    if n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MiB"
+    return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KiB"
+
+
 @bp.post("/logo")
 @login_required
 def upload_logo(company_id: int):
     upload = request.files.get("logo")
+    size = _upload_size(upload)
+    if size is not None and size > images.MAX_LOGO_BYTES:  # issue 13: the file's real size, not "1.0 MiB"
+        return _logo_box(rpc.get_company(company_id), f"The logo is {_mib(size)}; the limit is "
+                         f"{_mib(images.MAX_LOGO_BYTES)}. Upload a smaller PNG, JPEG or WebP image.", 422)
     data = upload.read(images.MAX_LOGO_BYTES + 1) if upload else b""
     try:
         content_type, data = images.check_logo(data)  # decoded, checked, re-encoded and scaled (Pillow)

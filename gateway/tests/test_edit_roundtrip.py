@@ -92,3 +92,17 @@ def test_the_project_edit_form_shows_its_owner(client):
 def test_phone_numbers_are_shown_formatted(client):
     body = client.get("/companies/7/contacts/11", headers=HX).text
     assert ">+47 90 00 00 00</a>" in body and 'href="tel:+4790000000"' in body
+
+
+def test_a_too_big_logo_is_refused_with_its_real_size(client, rpc):
+    import io
+
+    from gateway_fakes import company
+
+    rpc.on("get_company", lambda cid: company(id=7))
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (3 * 1024 * 1024 + 200_000)  # 3.2 MiB: under the 5 MiB request limit
+    response = client.post("/companies/7/logo", headers=HX, content_type="multipart/form-data",
+                           data={"logo": (io.BytesIO(big), "huge.png")})
+    assert response.status_code == 422
+    assert "The logo is 3.2 MiB; the limit is 1 MiB." in response.text
+    assert "set_logo" not in rpc.methods()
