@@ -54,10 +54,32 @@ def port_open(port: int) -> bool:
         return False
 
 
+def fixed_port() -> int:
+    import random
+
+    low = 20000
+    try:
+        low_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low_ephemeral = 32768
+    for _ in range(200):
+        port = random.randrange(low, max(low + 100, low_ephemeral - 1))
+        if port in (25672, 15672, 4369):
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return free_port()
+
+
 class Broker:
     def __init__(self, tmp: Path):
         self.dir = tmp
-        self.port, self.dist_port = free_port(), free_port()
+        # below the ephemeral range: between a stop and a start nobody's outgoing connection takes the port
+        self.port, self.dist_port = fixed_port(), fixed_port()
         self.node = f"fault-{uuid.uuid4().hex[:8]}@localhost"
         (tmp / "mnesia").mkdir(parents=True, exist_ok=True)
         (tmp / "log").mkdir(parents=True, exist_ok=True)
@@ -81,7 +103,20 @@ class Broker:
         self.proc: subprocess.Popen | None = None
 
     def start(self, limit: float = 90) -> float:
-        """Start the node; -> seconds until it accepts AMQP logins."""
+        """Start the node; -> seconds until it accepts AMQP logins. A port still held by the node
+        that just stopped (eaddrinuse) is waited for, a few times."""
+        began = time.monotonic()
+        for attempt in range(6):
+            try:
+                self._start(limit)
+                return time.monotonic() - began
+            except RuntimeError as exc:
+                if "eaddrinuse" not in str(exc) or attempt == 5:
+                    raise
+                time.sleep(2)
+        return time.monotonic() - began
+
+    def _start(self, limit: float) -> float:
         import pika
 
         began = time.monotonic()
@@ -92,7 +127,9 @@ class Broker:
         deadline = began + limit
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"rabbitmq-server exited: {(self.dir / 'server.log').read_text()[-2000:]}")
+                log_text = (self.dir / "server.log").read_text(errors="replace")
+                raise RuntimeError(f"rabbitmq-server exited{' (eaddrinuse)' if 'eaddrinuse' in log_text[-20000:] else ''}: "
+                                   f"{log_text[-2000:]}")
             if port_open(self.port):
                 try:
                     pika.BlockingConnection(pika.URLParameters(self.uri + "?connection_attempts=1&socket_timeout=2")).close()
