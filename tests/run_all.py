@@ -7,7 +7,8 @@
 2. PostgreSQL: TEST_POSTGRES_URL if given; else the local server, started if
    installed and stopped; else testcontainers.
 3. Chromium for the browser test: Debian's package, installed if missing.
-4. pytest, one process per layer: each service (eventlet-patched, over real
+4. pytest, one process per layer (the service and gateway layers TEST_JOBS=3
+   at a time, each on a vhost of its own; then the suite layers one by one): each service (eventlet-patched, over real
    RabbitMQ on SQLite and PostgreSQL), the gateway (unpatched), and the
    suite-level tests (deploy manifests, end to end, browser).
 Prints one closing line "N passed, N failed" and fails if anything failed or
@@ -40,6 +41,7 @@ LAYERS = [
     # issue 12: its own RabbitMQ node and suite; kills services and restarts the broker (~5 minutes)
     ("faults", ROOT, ["-c", "tests/pytest.ini", "tests/faults"]),
 ]
+PARALLEL = {"common", "crm", "registry-lookup", "credit-monitor", "mailer", "export", "gateway"}
 _containers = []
 
 
@@ -160,20 +162,49 @@ def main() -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
     passed = failed = skipped = 0
     broken = []
-    for name, cwd, args in LAYERS:
-        if only and name not in only:
-            continue
-        if not (cwd / "tests").is_dir():
-            continue
+    layers = [(n, c, a) for n, c, a in LAYERS if (not only or n in only) and (c / "tests").is_dir()]
+    # The service and gateway layers are independent (each gets a vhost of its own, every test its own
+    # database) and mostly wait on the broker and the databases: run TEST_JOBS of them at once. The suite
+    # layers (a whole suite each, a real browser, a private broker) run after them, one at a time.
+    parallel = [layer for layer in layers if layer[0] in PARALLEL]
+    serial = [layer for layer in layers if layer[0] not in PARALLEL]
+    jobs = max(1, int(os.environ.get("TEST_JOBS", "3"))) if can_manage else 1  # one shared vhost: one at a time
+    running: list[tuple[str, subprocess.Popen, Path, object]] = []
+
+    def start(name, cwd, args, layer_env):
         report = REPORTS / f"{name}.xml"
         report.unlink(missing_ok=True)
-        log(f"layer {name}")
-        code = subprocess.call([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args],
-                               cwd=cwd, env=env)
-        p, f, s = counts(report)
-        passed, failed, skipped = passed + p, failed + f, skipped + s
+        out_path = REPORTS / f"{name}.log"
+        out = open(out_path, "w")
+        log(f"layer {name} started")
+        proc = subprocess.Popen([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args],
+                                cwd=cwd, env=layer_env, stdout=out, stderr=subprocess.STDOUT)
+        return name, proc, out_path, out
+
+    def finish(name, proc, out_path, out):
+        nonlocal passed, failed, skipped
+        code = proc.wait()
+        out.close()
+        text = out_path.read_text(errors="replace")
+        print(f"----- layer {name} (exit {code}) -----", flush=True)
+        print(text[-12000:] if code not in (0, 5) else "\n".join(text.splitlines()[-3:]), flush=True)
+        p, f, sk = counts(REPORTS / f"{name}.xml")
+        passed, failed, skipped = passed + p, failed + f, skipped + sk
         if code not in (0, 5) or (code == 5 and name != "common"):
             broken.append(f"{name} (exit {code})")
+
+    queue = list(parallel)
+    while queue or running:
+        while queue and len(running) < jobs:
+            name, cwd, args = queue.pop(0)
+            layer_env = {**env, "AMQP_URI": fresh_vhost(amqp, f"crm_test_{name.replace('-', '_')}", can_manage)}
+            running.append(start(name, cwd, args, layer_env))
+        time.sleep(0.5)
+        for item in [r for r in running if r[1].poll() is not None]:
+            running.remove(item)
+            finish(*item)
+    for name, cwd, args in serial:
+        finish(*start(name, cwd, args, env))
     for c in _containers:
         c.stop()
     if broken:
