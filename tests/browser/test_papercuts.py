@@ -98,3 +98,15 @@ def test_marketing_protection_from_the_registry_reaches_the_card(page):
     form.get_by_role("button", name="Create company").click()
     expect(page).to_have_url(re.compile(r"/companies/\d+$"))
     expect(page.locator(".marketing-protection")).to_contain_text("e-mail campaigns skip it")
+
+
+def test_slash_focuses_the_overview_search_but_not_while_typing(page):
+    login(page)
+    search = page.get_by_role("searchbox", name="Search companies")
+    search.evaluate("element => element.blur()")  # it has autofocus: start from the page itself
+    expect(search).not_to_be_focused()
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    expect(search).to_have_value("")  # the "/" itself is not typed
+    search.press_sequentially("a/b", delay=20)
+    expect(search).to_have_value("a/b")  # inside a field "/" is just a character

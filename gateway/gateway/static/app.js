@@ -186,3 +186,15 @@ document.addEventListener("click", (event) => {
     box.checked = "checkAll" in button.dataset;
   }
 });
+
+// "/" focuses the overview's search box (issue 13), unless the user is typing somewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog[open]")) return;
+  const search = document.getElementById("search-q");
+  if (!search) return;
+  event.preventDefault();
+  search.focus();
+  search.select();
+});
