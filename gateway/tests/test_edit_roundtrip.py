@@ -106,3 +106,10 @@ def test_a_too_big_logo_is_refused_with_its_real_size(client, rpc):
     assert response.status_code == 422
     assert "The logo is 3.2 MiB; the limit is 1 MiB." in response.text
     assert "set_logo" not in rpc.methods()
+
+
+def test_the_overview_search_answers_soon_after_the_last_keystroke(client):
+    """Issue 13: a 60 ms debounce (the server answers in ~20 ms), the request in flight replaced."""
+    body = client.get("/companies").text
+    tag = re.search(r'<input id="search-q"[^>]*>', body, re.S).group(0)
+    assert 'hx-trigger="input changed delay:60ms, search"' in tag and 'hx-sync="this:replace"' in tag
