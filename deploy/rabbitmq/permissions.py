@@ -76,6 +76,7 @@ class Principal:
     dispatches: bool = False  # publishes events to <user>.events
     reply_owner: str | None = None  # whose name its reply queues carry, if not its own (standalone proxies)
     optional: bool = False  # defined only when its password is set
+    also_runs: tuple[str, ...] = ()  # other nameko services its process runs (their event-handler queues)
 
     @property
     def replies_as(self) -> str:
@@ -91,7 +92,7 @@ class Principal:
             return [rf"rpc\.reply-{self.replies_as}-{UUID}"]
         out = [f"rpc-{self.user}", rf"rpc\.reply-{self.user}-{UUID}", rf"rpc\.reply-{STANDALONE}-{UUID}"]
         if self.listens_to:
-            out.append(rf"evt-{_alt(self.listens_to)}-{IDENT}--{self.user}\.{IDENT}")
+            out.append(rf"evt-{_alt(self.listens_to)}-{IDENT}--{_alt((self.user, *self.also_runs))}\.{IDENT}")
         return out
 
     def configure(self) -> str:
@@ -149,7 +150,9 @@ PRINCIPALS: tuple[Principal, ...] = (
     # polls Creditsafe with its own service identity, may ask the crm; reacts to companies getting an org number
     Principal("credit_monitor", serves=True, calls=("crm",), listens_to=("crm",), dispatches=True),
     # reads recipients from the crm on the user's behalf; sends batches through its own events
-    Principal("mailer", serves=True, calls=("crm",), listens_to=("mailer",), dispatches=True),
+    # the mailer process also runs its send loop as the nameko service "mailer_sender" (mailer/service.py)
+    Principal("mailer", serves=True, calls=("crm",), listens_to=("mailer",), dispatches=True,
+              also_runs=("mailer_sender",)),
     # reads companies from the crm on the user's behalf; export jobs through its own events
     Principal("export", serves=True, calls=("crm",), listens_to=("export",), dispatches=True),
     Principal(GATEWAY, serves=False, calls=SERVICES),

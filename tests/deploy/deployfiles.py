@@ -67,7 +67,8 @@ def _service(folder: Path) -> Deployable:
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.Assign) and any(getattr(t, "id", None) == "name" for t in item.targets):
-                    nameko_name = ast.literal_eval(item.value)
+                    # the first nameko class is the service; later ones (the mailer's sender) run beside it
+                    nameko_name = nameko_name or ast.literal_eval(item.value)
     assert database and nameko_name, f"{folder}: no DATABASE = (name, prefix) or nameko class name"
     return Deployable(folder, folder.name, package, nameko_name, database[1], database[0])
 
