@@ -78,7 +78,14 @@ class CrmService:
     name = "crm"
 
     db = Database(*DATABASE)
-    caller = CallerProvider(read_scope="companies:read", write_scope="companies:write")
+    # API clients get companies:read / companies:write; coworkers, accounts and tenant settings are people's
+    # business: no API client scope grants "account" (tests/test_caller_tokens.py)
+    caller = CallerProvider(read_scope="companies:read", write_scope="companies:write", scopes={
+        name: "account" for name in (
+            "list_users", "create_user", "update_user", "reset_password", "session_state", "logout",
+            "change_password", "get_account", "totp_begin", "totp_enable", "totp_disable",
+            "regenerate_recovery_codes", "get_tenant_settings", "set_tenant_settings", "list_notifications",
+            "count_unread_notifications", "mark_notification_read", "mark_all_notifications_read")})
 
     @rpc(expected_exceptions=EXPECTED)
     def health(self):

@@ -129,5 +129,7 @@ def test_api_client_scopes_are_enforced(running_service, rpc_factory, world):
     assert page["items"]
     company_id = page["items"][0]["id"]
     assert remote_error(reader.update_company, company_id, {"name": "Nope"}).exc_type == "Forbidden"
+    for name in ("list_users", "get_account", "get_tenant_settings"):
+        assert remote_error(getattr(reader, name)).exc_type == "Forbidden", name
     wildcard = rpc_factory(token=mint_token(world["a"], typ="api", scopes=("*",))).crm
     assert remote_error(wildcard.list_companies, {}).exc_type == "Unauthenticated"
