@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +42,9 @@ LAYERS = [
     # issue 12: its own RabbitMQ node and suite; kills services and restarts the broker (~5 minutes)
     ("faults", ROOT, ["-c", "tests/pytest.ini", "tests/faults"]),
 ]
+# A layer that runs past its budget is stopped and counted as failed, so one hang never eats CI's whole time.
+LAYER_TIMEOUT = {"crm": 1500, "suite": 1800, "faults": 900}
+DEFAULT_LAYER_TIMEOUT = 900
 PARALLEL = {"common", "crm", "registry-lookup", "credit-monitor", "mailer", "export", "gateway"}
 _containers = []
 
@@ -178,11 +182,31 @@ def main() -> int:
         out = open(out_path, "w")
         log(f"layer {name} started")
         proc = subprocess.Popen([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *args],
-                                cwd=cwd, env=layer_env, stdout=out, stderr=subprocess.STDOUT)
+                                cwd=cwd, env=layer_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc.deadline = time.monotonic() + int(os.environ.get("TEST_LAYER_TIMEOUT", LAYER_TIMEOUT.get(name, DEFAULT_LAYER_TIMEOUT)))
         return name, proc, out_path, out
+
+    def overdue(name, proc) -> bool:
+        """Past its budget: stop the layer's whole process group (pytest and the suites it started)."""
+        if proc.poll() is not None or time.monotonic() < proc.deadline:
+            return False
+        log(f"layer {name} ran past its time budget: stopping it")
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(20)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        return True
 
     def finish(name, proc, out_path, out):
         nonlocal passed, failed, skipped
+        while proc.poll() is None and not overdue(name, proc):
+            time.sleep(0.5)
         code = proc.wait()
         out.close()
         text = out_path.read_text(errors="replace")
@@ -191,6 +215,8 @@ def main() -> int:
         p, f, sk = counts(REPORTS / f"{name}.xml")
         passed, failed, skipped = passed + p, failed + f, skipped + sk
         if code not in (0, 5) or (code == 5 and name != "common"):
+            if p + f + sk == 0:
+                failed += 1  # a layer that died before writing its report still counts as a failure
             broken.append(f"{name} (exit {code})")
 
     queue = list(parallel)
@@ -200,7 +226,7 @@ def main() -> int:
             layer_env = {**env, "AMQP_URI": fresh_vhost(amqp, f"crm_test_{name.replace('-', '_')}", can_manage)}
             running.append(start(name, cwd, args, layer_env))
         time.sleep(0.5)
-        for item in [r for r in running if r[1].poll() is not None]:
+        for item in [r for r in running if r[1].poll() is not None or overdue(r[0], r[1])]:
             running.remove(item)
             finish(*item)
     for name, cwd, args in serial:

@@ -37,6 +37,15 @@ TARGETS = {  # name -> (p50 target, p95 target) in ms; None = no target
 }
 
 
+GROUPS = ("rpc", "search", "throughput", "overview", "bulk", "export", "mail", "credit", "registry")
+
+
+def wanted(group: str) -> bool:
+    """BENCH_ONLY=bulk,export runs just those groups (default: all of them)."""
+    only = [g.strip() for g in os.environ.get("BENCH_ONLY", "").split(",") if g.strip()]
+    return not only or group in only
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1)))))
@@ -108,6 +117,15 @@ def record_in_readme(results: list[dict], companies: int, marker: str = "bench")
     if start not in text or end not in text:
         return
     rows = ["| operation | n | p50 ms | p95 ms | p99 ms | rps | target |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    fresh = {r["name"] for r in results}
+    kept = []  # a partial run (BENCH_ONLY) keeps the rows it did not measure, marked with their run
+    if os.environ.get("BENCH_ONLY"):
+        old_block = text[text.index(start):text.index(end)]
+        old_run = next((line.split(":")[0].removeprefix("Run ") for line in old_block.splitlines() if line.startswith("Run ")), "")
+        for line in old_block.splitlines():
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if line.startswith("| ") and len(cells) == 7 and cells[0] not in ("operation", "---") and cells[0] not in fresh:
+                kept.append(line if "(run " in cells[0] or not old_run else line.replace(f"| {cells[0]} |", f"| {cells[0]} (run {old_run}) |", 1))
     for r in results:
         target = TARGETS.get(r["name"])
         goal = " ".join(f"{k} ≤ {v}" for k, v in zip(("p50", "p95"), target or ()) if v is not None) if target else ""
@@ -115,6 +133,7 @@ def record_in_readme(results: list[dict], companies: int, marker: str = "bench")
     stamp = (f"Run {time.strftime('%Y-%m-%d')}: {companies:,} companies"
              + (f", registry index `{os.environ['BENCH_REGISTRY_DATABASE_URL'].rsplit('/', 1)[-1]}`"
                 if os.environ.get("BENCH_REGISTRY_DATABASE_URL") else "") + ".")
+    rows.extend(kept)
     block = "\n".join([start, stamp, "", *rows, end])
     readme.write_text(text[: text.index(start)] + block + text[text.index(end) + len(end):])
 
@@ -259,7 +278,7 @@ def main() -> int:
     suite.env.update({"AMQP_URI": fresh_vhost(amqp, "crm_bench", can_manage), "CRM_DEMO": "0",
                       "CRM_DATA_DIR": str(OUT / "data"), "GATEWAY_WORKERS": "2",
                       # the registry's local index: dev bulk files of this many entities per country
-                      "REGISTRY_DEV_ENTITIES": os.environ.get("BENCH_REGISTRY_PER_COUNTRY", "250000"),
+                      "REGISTRY_DEV_ENTITIES": os.environ.get("BENCH_REGISTRY_PER_COUNTRY", "250000" if wanted("registry") else "2000"),
                       "REGISTRY_FEED_INTERVAL": "0",
                       # issue 10: the credit bench triggers its poll itself; pages of 500 events
                       "CREDIT_POLL_INTERVAL": "3600", "CREDIT_EVENTS_PAGE_SIZE": "500"})
@@ -286,10 +305,11 @@ def main() -> int:
         from gateway.rpc.transport import RpcTransport
 
         transport = RpcTransport(suite.env["AMQP_URI"])
-        for _ in range(200):
-            transport.call("crm", "health")
-        samples, elapsed = timed(lambda: transport.call("crm", "health"), [()] * 3000)
-        results.append(summarise("rpc_roundtrip", samples, elapsed))
+        if wanted("rpc"):
+            for _ in range(200):
+                transport.call("crm", "health")
+            samples, elapsed = timed(lambda: transport.call("crm", "health"), [()] * 3000)
+            results.append(summarise("rpc_roundtrip", samples, elapsed))
 
         http = suite.login()
         hx = {"HX-Request": "true"}
@@ -299,19 +319,20 @@ def main() -> int:
             assert r.status_code == 200, (path, params, r.status_code, r.text[:300])
 
         qs = queries(rng)
-        for q in qs[:50]:
-            get("/companies", {"q": q})
-        samples, elapsed = timed(get, [("/companies", {"q": q}) for q in qs])
-        results.append(summarise("live_search", samples, elapsed))
-        from tests.bench import throughput  # issue 12: 1, 4, 8, 16 concurrent clients, CPU split at 8
+        if wanted("search"):
+            for q in qs[:50]:
+                get("/companies", {"q": q})
+            samples, elapsed = timed(get, [("/companies", {"q": q}) for q in qs])
+            results.append(summarise("live_search", samples, elapsed))
+        if wanted("throughput"):
+            from tests.bench import throughput  # issue 12: 1, 4, 8, 16 concurrent clients, CPU split at 8
 
-        results.extend(throughput.run(suite.url, suite.login, qs, seconds=float(
-            os.environ.get("BENCH_THROUGHPUT_SECONDS", "20")), cpu_groups=throughput.suite_cpu_groups(suite)))
-        print(throughput.verdict(results), flush=True)
+            results.extend(throughput.run(suite.url, suite.login, qs, seconds=float(
+                os.environ.get("BENCH_THROUGHPUT_SECONDS", "20")), cpu_groups=throughput.suite_cpu_groups(suite)))
+            print(throughput.verdict(results), flush=True)
 
         overview = {"relationship": "customer", "sort": "-active_projects"}
-        probe = http.get(suite.url + "/companies", params=overview, headers=hx)
-        if probe.status_code == 200 and "sort" in probe.text:
+        if wanted("overview"):
             samples, elapsed = timed(get, [("/companies", overview)] * 300)
             results.append(summarise("overview", samples, elapsed))
             deep = {**overview, "relationship": ["customer", "prospect", "suspect", "supplier", "partner", "former_customer"], "page": "2000"}
@@ -320,32 +341,37 @@ def main() -> int:
             ids = [rng.randint(1, companies) for _ in range(300)]
             samples, elapsed = timed(lambda i: http.get(f"{suite.url}/companies/{i}"), [(i,) for i in ids])
             results.append(summarise("company_card", samples, elapsed))
+        if wanted("bulk"):
             results.extend(bulk_benches(suite, http, rng, companies))
+        if wanted("export"):
             bench_export(suite, http, results, companies)  # issue 8
+        if wanted("mail"):
             from tests.bench.mail import mail_throughput  # issue 9: 10,000 recipients, rate limit off
 
             mail_throughput(suite, http, results)
-        from tests.bench import credit as credit_bench  # issue 10: credit_enrol_10k, credit_poll_10k
+        if wanted("credit"):
+            from tests.bench import credit as credit_bench  # issue 10: credit_enrol_10k, credit_poll_10k
 
-        credit_results = credit_bench.in_suite(suite, transport)
-        results.extend(credit_results)
-        print("\n".join(credit_bench.verdicts(credit_results)))
-        from registry_lookup.bench import queries_for
+            credit_results = credit_bench.in_suite(suite, transport)
+            results.extend(credit_results)
+            print("\n".join(credit_bench.verdicts(credit_results)))
+        if wanted("registry"):
+            from registry_lookup.bench import queries_for
 
-        per_country = int(suite.env["REGISTRY_DEV_ENTITIES"])
-        suggest = [(q, countries) for q, countries in queries_for(300, per_country)]
-        for q, countries in suggest[:30]:
-            get("/registry/suggest", {"q": q, "countries": countries})
-        samples, elapsed = timed(get, [("/registry/suggest", {"q": q, "countries": countries}) for q, countries in suggest])
-        results.append(summarise("registry_typeahead_gateway", samples, elapsed))
-        try:
-            from registry_lookup import bench as registry_bench  # the service-level registry benchmarks
+            per_country = int(suite.env["REGISTRY_DEV_ENTITIES"])
+            suggest = [(q, countries) for q, countries in queries_for(300, per_country)]
+            for q, countries in suggest[:30]:
+                get("/registry/suggest", {"q": q, "countries": countries})
+            samples, elapsed = timed(get, [("/registry/suggest", {"q": q, "countries": countries}) for q, countries in suggest])
+            results.append(summarise("registry_typeahead_gateway", samples, elapsed))
+            try:
+                from registry_lookup import bench as registry_bench  # the service-level registry benchmarks
 
-            entities = int(os.environ.get("BENCH_REGISTRY_ENTITIES", "1000000"))  # 10,000,000 for the issue's figure
-            if entities > 0:
-                results.extend(registry_bench.run(entities=entities, queries=500))
-        except ImportError:
-            pass
+                entities = int(os.environ.get("BENCH_REGISTRY_ENTITIES", "1000000"))  # 10,000,000 for the issue's figure
+                if entities > 0:
+                    results.extend(registry_bench.run(entities=entities, queries=500))
+            except ImportError:
+                pass
     finally:
         for name in list(suite.procs):
             suite.stop(name)
