@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import totp, util
 from .exceptions import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from .models import Department, LoginAttempt, LoginChallenge, RecoveryCode, Tenant, User
-from .schemas import (DepartmentIn, LoginIn, PasswordChangeIn, PasswordResetIn, TenantSettingsIn, TotpLoginIn, UserChanges,
+from .schemas import (AccountLanguageIn, DepartmentIn, LoginIn, PasswordChangeIn, PasswordResetIn, TenantSettingsIn, TotpLoginIn, UserChanges,
                       UserIn, dump_department, dump_user)
 
 hasher = PasswordHasher()
@@ -212,7 +212,8 @@ def session_result(session: Session, user: User) -> dict:
 
 
 def dump_tenant(t: Tenant) -> dict:
-    return {"id": t.id, "name": t.name, "currency": t.currency, "slug": t.slug, "require_2fa": bool(t.require_2fa)}
+    return {"id": t.id, "name": t.name, "currency": t.currency, "slug": t.slug, "require_2fa": bool(t.require_2fa),
+            "language": t.language, "timezone": t.timezone}
 
 
 def session_state(session: Session, tenant_id: int, user_id: int | None, version) -> dict:
@@ -404,9 +405,23 @@ def get_tenant_settings(session: Session, tenant_id: int) -> dict:
 def set_tenant_settings(session: Session, tenant_id: int, admin_id: int | None, data: TenantSettingsIn) -> dict:
     require_admin(session, tenant_id, admin_id)
     tenant = session.get(Tenant, tenant_id)
-    tenant.require_2fa = data.require_2fa
+    if data.require_2fa is not None:
+        tenant.require_2fa = data.require_2fa
+    fields = data.model_fields_set
+    if "language" in fields:
+        tenant.language = data.language
+    if "timezone" in fields:
+        tenant.timezone = data.timezone
     session.commit()
     return get_tenant_settings(session, tenant_id)
+
+
+def set_account_language(session: Session, tenant_id: int, user_id: int | None, data: AccountLanguageIn) -> dict:
+    """issue 14: the caller's own UI language (None = the tenant's default) -> the session result."""
+    user = get_user(session, tenant_id, user_id)
+    user.language = data.language
+    session.commit()
+    return session_result(session, user)
 
 
 # -- departments -------------------------------------------------------------------

@@ -30,6 +30,9 @@ class Tenant(Base):
     # issue 11 (accounts): the slug picks the tenant at login when an e-mail exists in several
     slug: Mapped[str | None] = mapped_column(String(60), unique=True)
     require_2fa: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # issue 14 (languages): the tenant's default UI language and time zone; None = the gateway's default
+    language: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class Department(Base):
@@ -64,6 +67,8 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # issue 14 (languages): the user's UI language (en, nb, sv, da); None = the tenant's default
+    language: Mapped[str | None] = mapped_column(String(10))
 
 
 class LoginAttempt(Base):

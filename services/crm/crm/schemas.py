@@ -503,6 +503,7 @@ def dump_user(u) -> dict:
         "role": u.role,
         "department_id": u.department_id,
         "active": u.active,
+        "language": u.language,
     }
 
 
@@ -681,8 +682,31 @@ class PasswordConfirmIn(Schema):
     password: str = Field(min_length=1, max_length=1024)
 
 
+LANGUAGES = ("en", "nb", "sv", "da")  # issue 14: the gateway's catalogs
+Language = Literal["en", "nb", "sv", "da"]
+
+
 class TenantSettingsIn(Schema):
-    require_2fa: bool
+    require_2fa: bool | None = None
+    language: Language | None = None  # issue 14: the tenant's default UI language
+    timezone: str | None = Field(default=None, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value):
+        if value:
+            from zoneinfo import ZoneInfo
+
+            try:
+                ZoneInfo(value)
+            except Exception:
+                raise ValueError("Unknown time zone")
+        return value or None
+
+
+class AccountLanguageIn(Schema):
+    """issue 14: the user's own UI language; None = follow the tenant's default."""
+    language: Language | None = None
 
 
 class TotpBeginIn(Schema):

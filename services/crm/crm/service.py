@@ -23,7 +23,7 @@ from .schemas import (ApiClientCredentials, ApiClientIn, ActivityIn, ActivityLis
                       CopyAddressIn, CreditIn, DepartmentIn, InvoiceIn, InvoiceSettingsIn, LoginIn, LogoIn, MeetingIn, OrgRefs,
                       OverviewQuery, ProjectChanges, ProjectIn, TagsIn, TagsQuery, TaskChanges, TaskIn, TaskListQuery,
                       TimelineQuery, UserIn, ViewIn, bounded_text, check)
-from .schemas import (CodeIn, PasswordChangeIn, PasswordConfirmIn, PasswordResetIn, TenantSettingsIn, TotpLoginIn,
+from .schemas import (AccountLanguageIn, CodeIn, PasswordChangeIn, PasswordConfirmIn, PasswordResetIn, TenantSettingsIn, TotpLoginIn,
                       TotpBeginIn, UserChanges, MAX_ID)
 
 from . import export_rows
@@ -84,7 +84,7 @@ class CrmService:
         name: "account" for name in (
             "list_users", "create_user", "update_user", "reset_password", "session_state", "logout",
             "change_password", "get_account", "totp_begin", "totp_enable", "totp_disable",
-            "regenerate_recovery_codes", "get_tenant_settings", "set_tenant_settings", "list_notifications",
+            "regenerate_recovery_codes", "get_tenant_settings", "set_tenant_settings", "set_account_language", "list_notifications",
             "count_unread_notifications", "mark_notification_read", "mark_all_notifications_read")})
 
     @rpc(expected_exceptions=EXPECTED)
@@ -208,6 +208,12 @@ class CrmService:
         caller = self.caller.require()
         return auth.regenerate_recovery_codes(self.db.session, caller.tenant_id, caller.user_id,
                                               check(PasswordConfirmIn, data).password)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_account_language(self, data):
+        caller = self.caller.require()
+        return auth.set_account_language(self.db.session, caller.tenant_id, caller.user_id,
+                                         check(AccountLanguageIn, data))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_tenant_settings(self):

@@ -238,3 +238,24 @@ def test_operator_creates_a_tenant_and_its_first_admin(engine, gw, people):
     assert first["must"] == "change_password" and first["tenant"]["name"] == "Nordic Talent AB"
     with Session(engine) as s:
         assert s.get(Tenant, tenant.id).require_2fa is False
+
+
+def test_language_of_a_user_and_default_language_and_zone_of_a_tenant(gw, rpc_factory, people):
+    """issue 14: a user's own UI language (stored, in the session result), the tenant's default
+    language and time zone (admins only), unknown values refused."""
+    kari = as_user(rpc_factory, people["a"], people["kari"], role="user")
+    admin = as_user(rpc_factory, people["a"], people["anne"])
+    ok = gw.login({"email": "kari@example.com", "password": STRONG_2, "tenant": "agency-a"})
+    assert ok["user"]["language"] is None and ok["tenant"]["language"] is None and ok["tenant"]["timezone"] is None
+    assert kari.set_account_language({"language": "nb"})["user"]["language"] == "nb"
+    assert kari.session_state(ok["user"]["session_version"])["user"]["language"] == "nb"  # the session goes on
+    assert kari.get_account()["user"]["language"] == "nb"
+    assert remote_error(kari.set_account_language, {"language": "xx"}).exc_type == "ValidationError"
+    assert kari.set_account_language({"language": None})["user"]["language"] is None
+
+    assert remote_error(kari.set_tenant_settings, {"language": "sv"}).exc_type == "Forbidden"
+    settings = admin.set_tenant_settings({"language": "sv", "timezone": "Europe/Stockholm"})
+    assert settings["language"] == "sv" and settings["timezone"] == "Europe/Stockholm"
+    assert settings["require_2fa"] is False  # untouched when not given
+    assert remote_error(admin.set_tenant_settings, {"timezone": "Mars/Olympus"}).exc_type == "ValidationError"
+    assert kari.get_account()["tenant"]["language"] == "sv"
