@@ -34,6 +34,9 @@ class Settings:
     secret_key: str
     events_page_size: int
     enrol_batch: int
+    import_from: int
+    search_concurrency: int
+    import_timeout: float
     connect_timeout: float
     timeout: float
     interactive_timeout: float
@@ -52,7 +55,10 @@ class Settings:
             default_enabled=str(_get(config, "CREDIT_DEFAULT_ENABLED", "1")) not in ("0", "false", "no"),
             secret_key=str(_get(config, "CREDIT_SECRET_KEY", "")),  # empty: dev_key() on first use
             events_page_size=int(_get(config, "CREDIT_EVENTS_PAGE_SIZE", 100)),
-            enrol_batch=int(_get(config, "CREDIT_ENROL_BATCH", 200)),
+            enrol_batch=int(_get(config, "CREDIT_ENROL_BATCH", 1000)),
+            import_from=int(_get(config, "CREDIT_IMPORT_FROM", 20)),
+            search_concurrency=max(1, int(_get(config, "CREDIT_SEARCH_CONCURRENCY", 8))),
+            import_timeout=float(_get(config, "CREDIT_IMPORT_TIMEOUT", 600)),
             connect_timeout=float(_get(config, "CREDITSAFE_CONNECT_TIMEOUT", 2.0)),
             timeout=float(_get(config, "CREDITSAFE_TIMEOUT", 8.0)),
             interactive_timeout=float(_get(config, "CREDITSAFE_INTERACTIVE_TIMEOUT", 2.5)),

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -140,7 +141,7 @@ class CreditsafeClient:
         self.username, self.password = username, password
         self.tokens = tokens or TokenCache()
         self.breaker = breaker or CircuitBreaker()
-        self.session = session or _session()
+        self.session = session or _session(self.base_url)
         self.timeout = (connect_timeout, timeout)
         self.retries, self.backoff = retries, backoff
         self.key = (self.base_url, username)
@@ -162,32 +163,39 @@ class CreditsafeClient:
             self.tokens.put(self.key, token)
             return token
 
-    def request(self, method: str, path: str, *, params=None, json=None, ok_statuses=()):
+    def request(self, method: str, path: str, *, params=None, json=None, files=None, ok_statuses=()):
         """The decoded body. A 401 renews the token once. ``ok_statuses`` are
         4xx statuses returned as ``(status, body)`` instead of raised."""
         token = self.token()
         try:
-            return self._call(method, path, params=params, json=json, token=token, ok_statuses=ok_statuses)
+            return self._call(method, path, params=params, json=json, files=files, token=token,
+                              ok_statuses=ok_statuses)
         except _TokenRejected:
             self.tokens.drop(self.key, token)
             try:
-                return self._call(method, path, params=params, json=json, token=self.token(), ok_statuses=ok_statuses)
+                return self._call(method, path, params=params, json=json, files=files, token=self.token(),
+                                  ok_statuses=ok_statuses)
             except _TokenRejected:
                 raise AuthenticationFailed("Creditsafe rejected a fresh token twice") from None
 
-    def _call(self, method, path, *, params=None, json=None, token=None, auth=True, ok_statuses=()):
+    @property
+    def circuit_open(self) -> bool:
+        """True while the breaker skips calls (Creditsafe was failing): batch work waits instead of trying."""
+        return self.breaker.state == "open"
+
+    def _call(self, method, path, *, params=None, json=None, files=None, token=None, auth=True, ok_statuses=()):
         if not self.breaker.allow():
             raise CreditsafeUnavailable(
                 f"Creditsafe is not answering; skipped, trying again in {self.breaker.retry_in():.0f} s")
         try:
-            result = self._attempts(method, path, params, json, token, auth, ok_statuses)
+            result = self._attempts(method, path, params, json, files, token, auth, ok_statuses)
         except CreditsafeUnavailable:
             self.breaker.failure()
             raise
         self.breaker.success()
         return result
 
-    def _attempts(self, method, path, params, json, token, auth, ok_statuses):
+    def _attempts(self, method, path, params, json, files, token, auth, ok_statuses):
         url = f"{self.base_url}{path}"
         headers = {"Accept": "application/json"}
         if token:
@@ -198,8 +206,8 @@ class CreditsafeClient:
                 time.sleep(self._delay(attempt, last_response))
             last_response = None
             try:
-                response = self.session.request(method, url, params=params, json=json, headers=headers,
-                                                timeout=self.timeout)
+                response = self.session.request(method, url, params=params, json=json, files=files,
+                                                headers=headers, timeout=self.timeout)
             except requests.Timeout:
                 last = f"timed out after {self.timeout[1]:g} s"
                 continue
@@ -243,6 +251,17 @@ class CreditsafeClient:
             if company.get("id") and (company.get("country") or country).upper() == country.upper():
                 return company
         return None
+
+    def import_companies(self, portfolio_id: int, safe_numbers: list[str]) -> str:
+        """``POST /monitoring/portfolios/{id}/import``: one CSV file adds many companies (duplicates are
+        ignored by Creditsafe, so sending a file again is harmless). Creditsafe queues the file: the
+        companies appear in the portfolio listing when it has been processed. Returns its status text
+        (``"Accepted for processing. Import Id 339523"``)."""
+        lines = ["Safe Number"] + [str(n).replace(",", "").replace('"', "") for n in safe_numbers]
+        content = ("\r\n".join(lines) + "\r\n").encode()
+        body = self.request("POST", f"/monitoring/portfolios/{portfolio_id}/import",
+                            files={"importCsv": ("crm-import.csv", content, "text/csv")})
+        return str((body or {}).get("status") or "") if isinstance(body, dict) else ""
 
     def credit_report(self, connect_id: str) -> Rating:
         """Orders a credit report (may be chargeable) and returns its current rating."""
@@ -369,10 +388,17 @@ def _detail(body) -> str:
     return ""
 
 
-def _session() -> requests.Session:
+def _session(base_url: str | None = None) -> requests.Session:
+    """A pooled session. The environment's proxy and CA settings are read once
+    here, not on every call (requests' ``trust_env`` rescans the environment and
+    ~/.netrc per request: most of a call's CPU time against a fast server)."""
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "crm-credit-monitor/0.1"
+    if base_url:
+        session.proxies.update(requests.utils.get_environ_proxies(base_url))
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.trust_env = False
     return session

@@ -42,6 +42,7 @@ class MonitoredCompany(Base):
         UniqueConstraint("tenant_id", "company_id", name="uq_monitored_tenant_company"),
         Index("ix_monitored_tenant_status", "tenant_id", "status", "id"),
         Index("ix_monitored_tenant_connect", "tenant_id", "connect_id"),
+        Index("ix_monitored_batch", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +52,9 @@ class MonitoredCompany(Base):
     org_number: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(200))
     connect_id: Mapped[str | None] = mapped_column(String(64))
+    safe_number: Mapped[str | None] = mapped_column(String(32))  # Creditsafe's Safe Number (the import file's key)
+    batch_id: Mapped[int | None] = mapped_column(Integer)  # the enrolment batch holding it while pending
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # backoff after an error
     status: Mapped[str] = mapped_column(String(16), default="pending")
     in_portfolio: Mapped[bool] = mapped_column(Boolean, default=False)
     band: Mapped[str | None] = mapped_column(String(1))
@@ -63,6 +67,33 @@ class MonitoredCompany(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EnrolBatch(Base):
+    """An enrolment job: up to ``CREDIT_ENROL_BATCH`` pending companies of one
+    tenant, searched, then imported into the portfolio with one file (or added
+    one by one when few), then confirmed from the portfolio listing.
+
+    status: ``searching`` (looking the numbers up), ``importing`` (file sent,
+    waiting for the companies to appear in the portfolio), ``done``.
+    ``lease_until``: the instance working on it holds it until then; a killed
+    instance's batch is taken over when the lease has run out."""
+
+    __tablename__ = "enrol_batches"
+    __table_args__ = (Index("ix_enrol_batches_open", "status", "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="searching")
+    portfolio_id: Mapped[int | None] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    import_id: Mapped[str | None] = mapped_column(String(100))  # Creditsafe's answer to the import
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class RatingHistory(Base):

@@ -21,6 +21,7 @@ from .exceptions import Forbidden, NotFound, Unavailable, ValidationError
 from .config import Secrets, Settings
 from .creditsafe import (AuthenticationFailed, CircuitBreaker, CreditsafeClient, CreditsafeError, CreditsafeUnavailable,
                          Rating, RequestRejected, TokenCache, monitored_rating)
+from . import enrolment
 from .models import InboxEvent, MonitoredCompany, Outbox, ProcessedEvent, RatingHistory, TenantSettings
 
 log = logging.getLogger(__name__)
@@ -161,11 +162,11 @@ def update_settings(session: Session, clients: Clients, tenant_id: int, data) ->
         if data.enabled:
             session.execute(update(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
                                                            MonitoredCompany.status == "disabled")
-                            .values(status="pending", attempts=0))
+                            .values(status="pending", attempts=0, next_attempt_at=None, batch_id=None))
         else:
             session.execute(update(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
                                                            MonitoredCompany.status == "pending")
-                            .values(status="disabled"))
+                            .values(status="disabled", batch_id=None))
     ts.updated_at = now()
     session.commit()
     return dump_settings(ts, clients)
@@ -218,45 +219,64 @@ def relay(session: Session, dispatch, limit: int = 500) -> int:
 
 
 # -- enrolment -------------------------------------------------------------------
-def company_identified(session: Session, clients: Clients, payload: dict) -> MonitoredCompany | None:
+def _insert_ignore(session: Session, model, values: dict) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL): True when the row was new."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return bool(session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing()).rowcount)
+
+
+def company_identified(session: Session, clients: Clients, payload: dict) -> bool:
     """The crm's ``company_identified`` event: record the company (idempotent by
-    the event id and by (tenant, company)). Returns the row to enrol now, if any."""
+    the event id and by (tenant, company)); the enrolment pass does the rest
+    (:mod:`credit_monitor.enrolment`). A new company is one insert and one commit.
+    True when something now waits for enrolment."""
     event_id = str(payload.get("event_id") or "")
     tenant_id, company_id = int(payload["tenant_id"]), int(payload["company_id"])
     country = str(payload.get("country") or "").upper()
     org_number = str(payload.get("org_number") or "").strip()
-    if event_id:
-        if session.get(InboxEvent, event_id) is not None:
-            return None
-        session.add(InboxEvent(event_id=event_id))
-    ts = tenant_settings(session, tenant_id, clients.settings)
+    enabled = session.scalar(select(TenantSettings.enabled).where(TenantSettings.tenant_id == tenant_id))
+    if enabled is None:  # a tenant's first company
+        enabled = tenant_settings(session, tenant_id, clients.settings).enabled
+        session.commit()
+    if event_id and not _insert_ignore(session, InboxEvent, {"event_id": event_id}):
+        session.rollback()  # this event was handled before (a redelivery)
+        return False
+    if country in COUNTRIES and org_number and _insert_ignore(session, MonitoredCompany, dict(
+            tenant_id=tenant_id, company_id=company_id, country=country, org_number=org_number,
+            name=payload.get("name"), status="pending" if enabled else "disabled", in_portfolio=False, attempts=0)):
+        try:
+            session.commit()
+        except IntegrityError:  # the same event id from a concurrent redelivery
+            session.rollback()
+            return False
+        return bool(enabled)
     mc = session.scalar(select(MonitoredCompany).where(MonitoredCompany.tenant_id == tenant_id,
                                                        MonitoredCompany.company_id == company_id))
     if country not in COUNTRIES or not org_number:
         if mc is not None and mc.status in ("pending", "unknown", "disabled"):
             session.delete(mc)
         session.commit()
-        return None
-    if mc is None:
-        mc = MonitoredCompany(tenant_id=tenant_id, company_id=company_id, country=country, org_number=org_number,
-                              name=payload.get("name"), status="pending" if ts.enabled else "disabled",
-                              in_portfolio=False, attempts=0)
-        session.add(mc)
-    elif (mc.country, mc.org_number) != (country, org_number):
-        # a new number: a different legal entity for Creditsafe; the old one leaves the portfolio on enrolment
-        mc.country, mc.org_number, mc.name = country, org_number, payload.get("name") or mc.name
-        if mc.status != "stopped":
-            mc.status = "pending" if ts.enabled else "disabled"
-        mc.attempts = 0
-    else:
+        return False
+    if mc is None or (mc.country, mc.org_number) == (country, org_number):
         session.commit()
-        return None
+        return False
+    # a new number: a different legal entity for Creditsafe; the old one leaves the portfolio on enrolment
+    mc.country, mc.org_number, mc.name = country, org_number, payload.get("name") or mc.name
+    if mc.status != "stopped":
+        mc.status = "pending" if enabled else "disabled"
+    mc.attempts, mc.batch_id, mc.next_attempt_at, mc.safe_number = 0, None, None, None
+    if not mc.in_portfolio:
+        mc.connect_id = None
     try:
         session.commit()
-    except IntegrityError:  # the same company from a concurrent redelivery
+    except IntegrityError:
         session.rollback()
-        return None
-    return mc if mc.status == "pending" else None
+        return False
+    return mc.status == "pending"
 
 
 _portfolio_locks: dict[int, threading.Lock] = {}
@@ -281,8 +301,9 @@ def _portfolio(session: Session, clients: Clients, ts: TenantSettings, client: C
 
 
 def enrol(session: Session, clients: Clients, mc: MonitoredCompany) -> str:
-    """Find the company at Creditsafe, buy its first report, add it to the
-    tenant's portfolio. Returns the new status; Creditsafe trouble leaves it pending."""
+    """Enrol one company now (a user pressed *Start monitoring*): search, add to the
+    tenant's portfolio, the first rating from the portfolio entry (no report bought).
+    Returns the new status; Creditsafe trouble leaves it pending with the reason."""
     ts = tenant_settings(session, mc.tenant_id, clients.settings)
     if not ts.enabled:
         mc.status = "disabled"
@@ -296,36 +317,26 @@ def enrol(session: Session, clients: Clients, mc: MonitoredCompany) -> str:
             mc.in_portfolio = False
         found = client.find_company(mc.country, mc.org_number)
         if found is None:
-            mc.status, mc.connect_id, mc.last_error = "unknown", None, None
-            mc.checked_at = now()
+            mc.status, mc.connect_id, mc.safe_number, mc.last_error = "unknown", None, None, None
+            mc.checked_at, mc.batch_id = now(), None
             session.commit()
             return mc.status
-        mc.connect_id = found["id"]
-        rating = client.credit_report(mc.connect_id)
+        mc.connect_id, mc.safe_number = found["id"], found.get("safeNo") or None
         client.add_company(pid, mc.connect_id, reference=f"crm:{mc.tenant_id}:{mc.company_id}")
+        rating = client.portfolio_company(pid, mc.connect_id)
     except (CreditsafeError, RequestRejected) as exc:
         mc.attempts += 1
         mc.last_error = str(exc)[:300]
         session.commit()
         return mc.status
-    mc.in_portfolio, mc.status, mc.last_error, mc.attempts = True, "active", None, 0
-    record_rating(session, mc, rating, "report")
+    enrolment._activate(session, mc, rating)
     session.commit()
     return mc.status
 
 
-def enrol_pending(session: Session, clients: Clients, limit: int = 200, tenant_id: int | None = None) -> int:
-    """Retry enrolments that waited (Creditsafe down, monitoring just switched on)."""
-    stmt = select(MonitoredCompany).where(MonitoredCompany.status == "pending")
-    if tenant_id is not None:
-        stmt = stmt.where(MonitoredCompany.tenant_id == tenant_id)
-    rows = session.scalars(stmt.order_by(MonitoredCompany.attempts, MonitoredCompany.id).limit(limit)).all()
-    done = 0
-    for mc in rows:
-        if enrol(session, clients, mc) == "pending":
-            break  # Creditsafe is in trouble: the breaker decides when to try again
-        done += 1
-    return done
+def enrol_pending(session: Session, clients: Clients, tenant_id: int | None = None, force: bool = False) -> dict:
+    """Enrol what waits, in batches (see :mod:`credit_monitor.enrolment`)."""
+    return enrolment.run(session, clients, tenant_id=tenant_id, force=force)
 
 
 def record_rating(session: Session, mc: MonitoredCompany, rating: Rating, source: str,
@@ -552,7 +563,7 @@ def start(session: Session, clients: Clients, tenant_id: int, company_id: int) -
     mc = _require(session, tenant_id, company_id)
     ts = tenant_settings(session, tenant_id, clients.settings)
     if mc.status in ("stopped", "unknown"):
-        mc.status, mc.attempts = ("pending" if ts.enabled else "disabled"), 0
+        mc.status, mc.attempts, mc.batch_id, mc.next_attempt_at = ("pending" if ts.enabled else "disabled"), 0, None, None
         session.commit()
     if mc.status == "pending":
         enrol(session, clients, mc)

@@ -24,8 +24,11 @@ MIGRATIONS = "credit_monitor"
 # The timer's interval: CREDIT_POLL_INTERVAL, else 5 s against the local stand-in (make run) and 300 s otherwise.
 POLL_INTERVAL = float(os.environ.get("CREDIT_POLL_INTERVAL") or (300 if os.environ.get("CREDITSAFE_URL") else 5))
 OUTBOX_INTERVAL = float(os.environ.get("CREDIT_OUTBOX_INTERVAL", "0.5"))
+# How often waiting companies are enrolled (in batches) and queued imports confirmed.
+ENROL_INTERVAL = float(os.environ.get("CREDIT_ENROL_INTERVAL", "1"))
 log = logging.getLogger(__name__)
 _polling = threading.Lock()
+_enrolling = threading.Lock()
 _relaying = threading.Lock()
 
 
@@ -45,16 +48,23 @@ class CreditMonitorService:
     # -- events and timers ------------------------------------------------
     @event_handler("crm", "company_identified")
     def on_company_identified(self, payload):
-        mc = monitor.company_identified(self.db.session, self.creditsafe, payload)
-        if mc is not None:
-            monitor.enrol(self.db.session, self.creditsafe, mc)
+        """Records the company (one insert); the enrolment timer enrols it with others in a batch."""
+        monitor.company_identified(self.db.session, self.creditsafe, payload)
+
+    @timer(interval=ENROL_INTERVAL)
+    def enrol(self):
+        if not _enrolling.acquire(blocking=False):
+            return  # the previous pass is still working (it picks up what arrived meanwhile)
+        try:
+            monitor.enrol_pending(self.db.session, self.creditsafe)
+        finally:
+            _enrolling.release()
 
     @timer(interval=POLL_INTERVAL)
     def poll(self):
         if not _polling.acquire(blocking=False):
             return  # the previous poll is still running
         try:
-            monitor.enrol_pending(self.db.session, self.creditsafe, self.creditsafe.settings.enrol_batch)
             monitor.poll_all(self.db.session, self.creditsafe)
         finally:
             _polling.release()
@@ -104,7 +114,8 @@ class CreditMonitorService:
         """Poll the caller's tenant now (what the timer does): enrol waiting companies, read new events."""
         tenant_id = self.caller.require().tenant_id
         session = self.db.session
-        monitor.enrol_pending(session, self.creditsafe, self.creditsafe.settings.enrol_batch, tenant_id=tenant_id)
+        with _enrolling:  # not beside the timer's pass: one pass at a time per process
+            monitor.enrol_pending(session, self.creditsafe, tenant_id=tenant_id, force=True)
         ts = monitor.tenant_settings(session, tenant_id, self.creditsafe.settings)
         session.commit()
         if not ts.enabled or ts.portfolio_id is None:

@@ -12,10 +12,18 @@ error bodies of the Connect OpenAPI spec (v1.10.4):
     POST   /v1/monitoring/portfolios                               create
     GET    /v1/monitoring/portfolios/{id}/companies                companies in a portfolio (paged)
     POST   /v1/monitoring/portfolios/{id}/companies                add {"id","personalReference","freeText","personalLimit"}
+    POST   /v1/monitoring/portfolios/{id}/import                   import a file (multipart ``importCsv``): CSV with a
+                                                                   ``Safe Number`` column (connectIds accepted too);
+                                                                   "Accepted for processing. Import Id N", processed
+                                                                   ``--import-delay`` seconds later (asynchronous, as
+                                                                   Creditsafe's); duplicates and unknown numbers ignored
     GET    /v1/monitoring/portfolios/{id}/companies/{companyId}    one company
     DELETE /v1/monitoring/portfolios/{id}/companies/{companyId}    remove
     GET    /v1/monitoring/notificationEvents                       every portfolio of the user
     GET    /v1/monitoring/portfolios/{id}/notificationEvents       one portfolio (startDate, sortBy, page 0-based, pageSize)
+
+The server speaks HTTP/1.1 with keep-alive (werkzeug's development server
+closes every connection, which made each call a new TCP connection and thread).
 
 Every call but /authenticate needs ``Authorization: Bearer <token>``; tokens
 live ``--token-ttl`` seconds (default 3600, as Creditsafe's). Portfolios
@@ -37,8 +45,11 @@ Dev/test-only control endpoints (never part of the real API; off with ``--no-con
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import io
 import json
+import itertools
 import math
 import re
 import secrets
@@ -48,7 +59,10 @@ import uuid
 from collections import Counter
 from datetime import datetime, timezone
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 from werkzeug.wrappers import Request, Response
 
 DEV_USERNAME, DEV_PASSWORD = "dev-creditsafe-user", "dev-creditsafe-password"
@@ -114,8 +128,12 @@ class Company:
 
 
 class State:
-    def __init__(self, users: dict, token_ttl: float, seed_portfolio_id: int = 131318):
+    def __init__(self, users: dict, token_ttl: float, seed_portfolio_id: int = 131318, import_delay: float = 0.2):
         self.lock = threading.RLock()
+        self.import_delay = import_delay
+        self.by_safe_no: dict[str, Company] = {}
+        self.imports: dict[int, dict] = {}
+        self.next_import = 339523
         self.users = users
         self.token_ttl = token_ttl
         self.tokens: dict[str, tuple[str, float]] = {}
@@ -136,11 +154,16 @@ class State:
             return None
         key = connect_id(country, reg_no)
         with self.lock:
-            if key not in self.companies:
-                self.companies[key] = Company(country, reg_no)
-            return self.companies[key]
+            company = self.companies.get(key)
+            if company is None:
+                company = self.companies[key] = Company(country, reg_no)
+                self.by_safe_no[company.safe_no] = company
+            return company
 
     def by_connect_id(self, cid: str) -> Company | None:
+        known = self.companies.get(cid)
+        if known is not None:
+            return known
         parts = cid.split("-", 2)
         if len(parts) != 3:
             return None
@@ -180,6 +203,37 @@ class State:
                                 f"Credit limit changed from {old[2]} to {limit}", str(old[2]), str(limit))
             return {"connectId": company.id, "band": band, "score": score, "limit": limit}
 
+    def queue_import(self, pid: int, rows: list[dict]) -> int:
+        """An accepted import file, processed ``import_delay`` seconds later (Creditsafe queues them)."""
+        with self.lock:
+            self.next_import += 1
+            import_id = self.next_import
+            self.imports[import_id] = {"portfolioId": pid, "rows": len(rows), "added": 0, "status": "queued"}
+        if self.import_delay > 0:
+            timer = threading.Timer(self.import_delay, self.process_import, (import_id, pid, rows))
+            timer.daemon = True
+            timer.start()
+        else:
+            self.process_import(import_id, pid, rows)
+        return import_id
+
+    def process_import(self, import_id: int, pid: int, rows: list[dict]) -> None:
+        added = 0
+        with self.lock:
+            portfolio = self.portfolios.get(pid)
+            if portfolio is not None:
+                stamp = _now()
+                for row in rows:
+                    key = (row.get("safe number") or "").strip()
+                    company = self.by_safe_no.get(key) or (self.by_connect_id(key) if "-" in key else None)
+                    if company is None or company.id in portfolio["companies"]:
+                        continue  # unknown numbers and duplicates are ignored
+                    portfolio["companies"][company.id] = {
+                        "dateAdded": stamp, "personalReference": row.get("personal reference") or None,
+                        "freeText": row.get("free text") or None, "personalLimit": row.get("personal limit") or None}
+                    added += 1
+            self.imports[import_id].update(added=added, status="processed")
+
     def _event(self, portfolio, pid, company, code, rule, summary, old, new):
         self.next_event += 1
         portfolio["events"].append({
@@ -190,6 +244,9 @@ class State:
             "processedDate": None, "ruleCode": code, "ruleName": rule, "summary": summary, "ruleText": summary,
             "localEventCode": f"LI{code}", "isProcessed": False,
         })
+
+
+_ID_IN_PATH = re.compile(r"/[A-Z]{2}-[X0]-[^/]+|/[0-9]+")
 
 
 def _json(body, status: int = 200) -> Response:
@@ -243,7 +300,7 @@ class Standin:
         path = path[3:]
         s = self.state
         with s.lock:
-            s.counts[f"{request.method} {re.sub(r'/[A-Z]{2}-[X0]-[^/]+|/[0-9]+', '/{id}', '/v1' + path)}"] += 1
+            s.counts[f"{request.method} {_ID_IN_PATH.sub('/{id}', '/v1' + path)}"] += 1
             fault = s.fault
         if fault:
             delayed = self.apply_fault(fault)
@@ -278,6 +335,8 @@ class Standin:
                 return self.portfolio_companies(request, pid, portfolio) if m == "GET" else self.add(request, pid, portfolio)
             if rest == "/notificationEvents" and m == "GET":
                 return self.events(request, [pid])
+            if rest == "/import" and m == "POST":
+                return self.import_file(request, pid)
             one = re.fullmatch(r"/companies/([^/]+)", rest)
             if one:
                 return self.one_company(m, pid, portfolio, one.group(1))
@@ -419,9 +478,10 @@ class Standin:
     def portfolio_companies(self, request: Request, pid: int, portfolio: dict) -> Response:
         page, size = _int(request.args.get("page"), 0), _int(request.args.get("pageSize"), 10, 1, 1000)
         with self.state.lock:
-            items = list(portfolio["companies"].items())
-            rows = [self._entry(pid, self.state.companies[cid], e) for cid, e in items[page * size:(page + 1) * size]]
-        return _json({"correlationId": _cid(), "totalCount": len(items), "paging": _paging(len(items), page, size),
+            total = len(portfolio["companies"])
+            window = itertools.islice(portfolio["companies"].items(), page * size, (page + 1) * size)
+            rows = [self._entry(pid, self.state.companies[cid], e) for cid, e in window]
+        return _json({"correlationId": _cid(), "totalCount": total, "paging": _paging(total, page, size),
                       "data": rows})
 
     def add(self, request: Request, pid: int, portfolio: dict) -> Response:
@@ -438,6 +498,25 @@ class Standin:
             portfolio["companies"][c.id] = {"dateAdded": _now(), "personalReference": body["personalReference"],
                                             "freeText": body["freeText"], "personalLimit": body["personalLimit"]}
         return _json({"correlationId": _cid(), "message": "Company Added"})
+
+    def import_file(self, request: Request, pid: int) -> Response:
+        """``POST /monitoring/portfolios/{id}/import`` (multipart/form-data; the spec's example names the file
+        part ``importCsv``, its schema ``importcsv``: both are read)."""
+        upload = next((f for name, f in request.files.items() if name.lower() == "importcsv"), None)
+        if upload is None:
+            return _bad("Invalid request", "importCsv (the file) is required")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return _bad("Invalid file", "The import file must be a UTF-8 .csv file")
+        first = text.split("\n", 1)[0]
+        reader = csv.DictReader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
+        headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+        if "safe number" not in headers:
+            return _bad("Invalid file", "The import file needs a 'Safe Number' column")
+        rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
+        import_id = self.state.queue_import(pid, rows)
+        return _json({"correlationId": _cid(), "status": f"Accepted for processing. Import Id {import_id}"})
 
     def one_company(self, method: str, pid: int, portfolio: dict, cid: str) -> Response:
         with self.state.lock:
@@ -478,7 +557,8 @@ class Standin:
         if name == "stats":
             with s.lock:
                 return _json({"authenticate": s.auth_count, "requests": dict(s.counts), "tokens": len(s.tokens),
-                              "portfolios": {str(pid): len(p["companies"]) for pid, p in s.portfolios.items()}})
+                              "portfolios": {str(pid): len(p["companies"]) for pid, p in s.portfolios.items()},
+                              "imports": {str(i): v for i, v in s.imports.items()}})
         if request.method != "POST":
             return _json({"message": "POST only"}, 405)
         if name == "reset":
@@ -532,25 +612,80 @@ def _b64(obj) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
 
-class _KeepAlive(WSGIRequestHandler):
-    """HTTP/1.1 keep-alive, and no Nagle delay (headers and body are separate writes)."""
+class _Handler(BaseHTTPRequestHandler):
+    """A WSGI host speaking HTTP/1.1 with keep-alive: the whole body is read by
+    its Content-Length before the app runs, the answer carries its length, and
+    the connection stays open for the client's next call (one thread per
+    connection, as many as the client pools)."""
 
     protocol_version = "HTTP/1.1"
+    server_version = "creditsafe-standin"
+    app = None  # set per server
 
     def setup(self):
         super().setup()
-        import socket
-
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_request(self, *args, **kwargs):  # quiet: thousands of calls in the benchmarks
+    def _run(self):
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        environ = {
+            "REQUEST_METHOD": self.command, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query,
+            "SERVER_NAME": self.server.server_address[0], "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0],
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        for key, value in self.headers.items():
+            name = "HTTP_" + key.upper().replace("-", "_")
+            if name not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                environ[name] = value
+        started = []
+
+        def start_response(status, headers, exc_info=None):
+            started[:] = [status, headers]
+        chunks = self.app(environ, start_response)
+        try:
+            payload = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for key, value in headers:
+            if key.lower() not in ("content-length", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _run
+
+    def log_message(self, *args):  # quiet: thousands of calls in the benchmarks
         pass
 
 
-def serve(host: str, port: int, users: dict | None = None, token_ttl: float = 3600, control: bool = True):
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+def make_server(host: str, port: int, app) -> _Server:
+    handler = type("Handler", (_Handler,), {"app": app})
+    return _Server((host, port), handler)
+
+
+def serve(host: str, port: int, users: dict | None = None, token_ttl: float = 3600, control: bool = True,
+          import_delay: float = 0.2):
     """A started server (``.shutdown()`` to stop; ``.state`` holds the data) on a thread."""
-    state = State(users or {DEV_USERNAME: DEV_PASSWORD}, token_ttl)
-    server = make_server(host, port, Standin(state, control), threaded=True, request_handler=_KeepAlive)
+    state = State(users or {DEV_USERNAME: DEV_PASSWORD}, token_ttl, import_delay=import_delay)
+    server = make_server(host, port, Standin(state, control))
     server.state = state
     threading.Thread(target=server.serve_forever, daemon=True, name="creditsafe-standin").start()
     return server
@@ -565,12 +700,13 @@ def main(argv=None) -> None:
     parser.add_argument("--username", default=os.environ.get("CREDITSAFE_USERNAME") or DEV_USERNAME)
     parser.add_argument("--password", default=os.environ.get("CREDITSAFE_PASSWORD") or DEV_PASSWORD)
     parser.add_argument("--token-ttl", type=float, default=3600)
+    parser.add_argument("--import-delay", type=float, default=0.2,
+                        help="seconds before an accepted import file is processed (Creditsafe queues them)")
     parser.add_argument("--no-control", action="store_true", help="no /_control endpoints")
     args = parser.parse_args(argv)
-    state = State({args.username: args.password}, args.token_ttl)
+    state = State({args.username: args.password}, args.token_ttl, import_delay=args.import_delay)
     print(f"Creditsafe stand-in on http://{args.host}:{args.port}/v1", flush=True)
-    make_server(args.host, args.port, Standin(state, not args.no_control), threaded=True,
-                request_handler=_KeepAlive).serve_forever()
+    make_server(args.host, args.port, Standin(state, not args.no_control)).serve_forever()
 
 
 if __name__ == "__main__":
