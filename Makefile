@@ -8,14 +8,28 @@ DEPLOYABLES := services/common services/crm services/registry-lookup services/cr
 HTMX := gateway/gateway/static/vendor/htmx.min.js
 STAMP := $(VENV)/.installed-$(shell cat $(addsuffix /pyproject.toml,$(DEPLOYABLES)) tests/requirements.txt 2>/dev/null | md5sum | cut -c1-12)
 
-.PHONY: install run test test-fast bench clean help
+.PHONY: install i18n i18n-update run test test-fast bench clean help
 
 help:
 	@echo "make run    - install, migrate, bootstrap and start the suite on http://127.0.0.1:$${GATEWAY_PORT:-8000}"
 	@echo "make test   - install, make sure RabbitMQ/PostgreSQL are up, run every test layer"
 	@echo "make bench  - generate a dataset and run the benchmarks (BENCH_COMPANIES=100000)"
 
-install: $(STAMP) $(HTMX)
+install: $(STAMP) $(HTMX) i18n
+
+# issue 14: the gateway's catalogs. Extract every marked string (templates and Python) into the .pot,
+# then compile each language's .po to the .mo Flask-Babel reads (the .mo files are never committed).
+# `make i18n-update` merges new strings into every .po for translating (README: How to add a language).
+I18N := gateway/gateway/translations
+PYBABEL_EXTRACT := $(BIN)/pybabel -q extract -F gateway/babel.cfg -k _l -k lazy_gettext -k N_ --omit-header --sort-output --add-location=file
+
+i18n: $(STAMP)
+	$(PYBABEL_EXTRACT) -o $(I18N)/messages.pot gateway/gateway
+	$(BIN)/pybabel -q compile -d $(I18N)
+
+i18n-update: $(STAMP)
+	$(PYBABEL_EXTRACT) -o $(I18N)/messages.pot gateway/gateway
+	$(BIN)/pybabel -q update --no-fuzzy-matching -i $(I18N)/messages.pot -d $(I18N)
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

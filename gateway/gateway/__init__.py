@@ -20,9 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["rpc"] = app.config.get("RPC_TRANSPORT") or RpcTransport(app.config["AMQP_URI"])
     app.extensions["token_signer"] = _signer(app.config)
 
-    from . import formats, web
+    from . import formats, i18n, web
 
     web.init_app(app)
+    i18n.init_app(app)  # issue 14: the request's language and time zone (Flask-Babel)
     formats.init_app(app)
     from . import idempotency  # issue 12: a key per form render
     idempotency.init_app(app)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from . import errors
 from .auth import _safe_next
+from .i18n import LANGUAGES, forget as forget_language
 from .rpc import accounts
 from .web import forget_session, login_required, remember_session
 
@@ -29,6 +31,19 @@ def index():
                            errors={})
 
 
+@bp.post("/language")
+@login_required
+def language():
+    """issue 14: the user's own UI language; empty = the organisation's default (else the browser's)."""
+    choice = (request.form.get("language") or "").strip() or None
+    if choice is not None and choice not in LANGUAGES:
+        return render_template("account/index.html", account=accounts.get_account(), changed=False,
+                               errors={"language": _("Choose one of the languages.")}), 422
+    remember_session(accounts.set_account_language(choice))
+    forget_language()
+    return redirect(url_for("account.index"), code=303)
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
@@ -39,11 +54,11 @@ def password():
         new = request.form.get("new") or ""
         confirm = request.form.get("confirm") or ""
         if not current:
-            field_errors["current"] = "Enter your current password."
+            field_errors["current"] = _("Enter your current password.")
         if not new:
-            field_errors["new"] = "Choose a new password."
+            field_errors["new"] = _("Choose a new password.")
         elif new != confirm:
-            field_errors["confirm"] = "The two new passwords are not the same."
+            field_errors["confirm"] = _("The two new passwords are not the same.")
         if not field_errors:
             old_user = g.user
             try:

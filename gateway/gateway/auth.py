@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
 from . import errors
@@ -46,16 +47,16 @@ def login():
         password = request.form.get("password") or ""
         tenant = (request.form.get("tenant") or "").strip() or None
         if not email or not password:
-            error, status = "Enter your e-mail and password.", 422
+            error, status = _("Enter your e-mail and password."), 422
         else:
             try:
                 result = accounts.login(email, password, tenant)
             except errors.Unauthenticated as exc:
-                error, status = exc.message, 401
+                error, status = errors.say(exc.message), 401
             except errors.RateLimited as exc:
-                error, status = exc.message, 429
+                error, status = errors.say(exc.message), 429
             except errors.ValidationFailed:
-                error, status = "Enter a valid e-mail and password.", 422
+                error, status = _("Enter a valid e-mail and password."), 422
             else:
                 if result["status"] == "ok":
                     return _signed_in(result, next_url)
@@ -64,8 +65,8 @@ def login():
                     session["pending_2fa"] = {"challenge": result["challenge"], "next": _safe_next(next_url)}
                     return redirect(url_for("auth.second_factor"), code=303)
                 tenants = result["tenants"]
-                error, status = ("This e-mail signs in to several organisations. Choose one and enter the "
-                                 "password again."), 409
+                error, status = _("This e-mail signs in to several organisations. Choose one and enter the "
+                                  "password again."), 409
     return render_template("auth/login.html", error=error, email=email, tenants=tenants), status
 
 
@@ -78,17 +79,17 @@ def second_factor():
     if request.method == "POST":
         code = (request.form.get("code") or "").strip()
         if not code:
-            error, status = "Enter the 6-digit code from your authenticator app, or a recovery code.", 422
+            error, status = _("Enter the 6-digit code from your authenticator app, or a recovery code."), 422
         else:
             try:
                 result = accounts.login_totp(pending["challenge"], code)
             except errors.Unauthenticated as exc:
                 if "expired" in exc.message:
                     session.pop("pending_2fa", None)
-                    return render_template("auth/login.html", error=exc.message, email="", tenants=None), 401
-                error, status = exc.message, 401
+                    return render_template("auth/login.html", error=errors.say(exc.message), email="", tenants=None), 401
+                error, status = errors.say(exc.message), 401
             except errors.ValidationFailed:
-                error, status = "Enter the 6-digit code from your authenticator app, or a recovery code.", 422
+                error, status = _("Enter the 6-digit code from your authenticator app, or a recovery code."), 422
             else:
                 return _signed_in(result, pending.get("next"))
     return render_template("auth/second_factor.html", error=error), status

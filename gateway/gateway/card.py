@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -22,9 +23,9 @@ from .web import is_htmx, login_required
 bp = Blueprint("card", __name__, url_prefix="/companies/<int:company_id>")
 
 INVOICE_TYPES = [
-    ("email_link", "E-mail with tracking link", "The invoice is a link in the e-mail; you see when the customer opens it."),
-    ("email_pdf", "E-mail with PDF attachment", "For customers whose invoice-handling systems cannot follow links."),
-    ("paper", "Paper invoice", "Printed and posted to the billing address."),
+    ("email_link", _l("E-mail with tracking link"), _l("The invoice is a link in the e-mail; you see when the customer opens it.")),
+    ("email_pdf", _l("E-mail with PDF attachment"), _l("For customers whose invoice-handling systems cannot follow links.")),
+    ("paper", _l("Paper invoice"), _l("Printed and posted to the billing address.")),
 ]
 BOXES = ("general", "ownership", "invoice", "addresses", "tags", "attributes")
 BOX_RULE = "any(" + ", ".join(BOXES) + ")"
@@ -79,7 +80,7 @@ def _box_data(box: str, company: dict) -> MultiDict:
                           "credit_days": inv.get("credit_days")})
     if box == "addresses":
         out = MultiDict()
-        for kind, _ in ADDRESS_KINDS:
+        for kind, _label in ADDRESS_KINDS:
             for f in ADDRESS_FIELDS:
                 value = ((company.get("addresses") or {}).get(kind) or {}).get(f)
                 if value is not None:
@@ -136,7 +137,7 @@ def box_save(company_id: int, box: str):
         company = None
     if company is None or form.errors:
         if not form.errors:
-            form.error("__root__", "Please check the form.")
+            form.error("__root__", _("Please check the form."))
         return _box(box, rpc.get_company(company_id), editing=True, data=MultiDict(request.form),
                     field_errors=form.errors, status=422)
     if not is_htmx():
@@ -148,7 +149,7 @@ def _save_general(company_id: int, form: Form):
     changes = read_company_fields(form)
     changes["parent_id"] = form.integer("parent_id")
     if changes["parent_id"] == company_id:
-        form.error("parent_id", "A company cannot be its own parent.")
+        form.error("parent_id", _("A company cannot be its own parent."))
     return rpc.update_company(company_id, changes) if form.ok else None
 
 
@@ -161,7 +162,7 @@ def _save_invoice(company_id: int, form: Form):
     kind = form.choice("type", [k for k, _, _ in INVOICE_TYPES])
     email = form.email("email", required=kind in ("email_link", "email_pdf"))
     if kind in ("email_link", "email_pdf") and "email" in form.errors and not form.raw("email"):
-        form.errors["email"] = "An invoice e-mail is required when invoices go by e-mail."
+        form.errors["email"] = _("An invoice e-mail is required when invoices go by e-mail.")
     credit_days = form.integer("credit_days", min_value=0, max_value=365)
     settings = {"type": kind, "email": email, "credit_days": credit_days}
     return rpc.update_invoice_settings(company_id, settings) if form.ok else None
@@ -210,7 +211,7 @@ def _save_attributes(company_id: int, form: Form):
     for attr in company.get("attributes") or []:
         value = attribute_value(attr, request.form)
         if attr["type"] == "dropdown" and value is not None and value not in (attr.get("options") or []):
-            form.error(f"attr.{attr['id']}", "Choose one of the options.")
+            form.error(f"attr.{attr['id']}", _("Choose one of the options."))
         current = attr.get("value")
         if isinstance(current, list) and not current:
             current = None
@@ -222,9 +223,9 @@ def _save_attributes(company_id: int, form: Form):
         return company
     outcomes = rpc.parallel(*[(lambda a=a, v=v: rpc.set_attribute_value(company_id, a, v)) for a, v in changed],
                             return_exceptions=True)
-    for (attr_id, _), outcome in zip(changed, outcomes):
+    for (attr_id, _value), outcome in zip(changed, outcomes):
         if isinstance(outcome, errors.ValidationFailed):
-            form.error(f"attr.{attr_id}", outcome.message.split(": ", 1)[-1])
+            form.error(f"attr.{attr_id}", errors.say(outcome.message.split(": ", 1)[-1]))
         elif isinstance(outcome, Exception):
             raise outcome
     if not form.ok:
@@ -305,8 +306,9 @@ def upload_logo(company_id: int):
     upload = request.files.get("logo")
     size = _upload_size(upload)
     if size is not None and size > images.MAX_LOGO_BYTES:  # issue 13: the file's real size, not "1.0 MiB"
-        return _logo_box(rpc.get_company(company_id), f"The logo is {_mib(size)}; the limit is "
-                         f"{_mib(images.MAX_LOGO_BYTES)}. Upload a smaller PNG, JPEG or WebP image.", 422)
+        return _logo_box(rpc.get_company(company_id), _(
+            "The logo is %(size)s; the limit is %(limit)s. Upload a smaller PNG, JPEG or WebP image.",
+            size=_mib(size), limit=_mib(images.MAX_LOGO_BYTES)), 422)
     data = upload.read(images.MAX_LOGO_BYTES + 1) if upload else b""
     try:
         content_type, data = images.check_logo(data)  # decoded, checked, re-encoded and scaled (Pillow)

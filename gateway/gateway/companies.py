@@ -3,6 +3,7 @@ saved views), the new-company form, and small lookups used by forms."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from . import errors, registry_data, rpc
@@ -13,37 +14,37 @@ from .web import is_htmx, login_required
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
 
-COUNTRIES = [("NO", "Norway"), ("SE", "Sweden"), ("DK", "Denmark"), ("GB", "United Kingdom")]
+COUNTRIES = [("NO", _l("Norway")), ("SE", _l("Sweden")), ("DK", _l("Denmark")), ("GB", _l("United Kingdom"))]
 RELATIONSHIPS = [
-    ("prospect", "Prospect"),
-    ("customer", "Customer"),
-    ("suspect", "Suspect"),
-    ("supplier", "Supplier"),
-    ("partner", "Partner"),
-    ("former_customer", "Former customer"),
+    ("prospect", _l("Prospect")),
+    ("customer", _l("Customer")),
+    ("suspect", _l("Suspect")),
+    ("supplier", _l("Supplier")),
+    ("partner", _l("Partner")),
+    ("former_customer", _l("Former customer")),
 ]
 PROJECT_TYPES = [
-    ("staffing", "Staffing"),
-    ("recruitment", "Recruitment"),
-    ("recruitment_staffing", "Recruitment + staffing"),
-    ("consulting", "Consulting"),
-    ("other", "Other"),
+    ("staffing", _l("Staffing")),
+    ("recruitment", _l("Recruitment")),
+    ("recruitment_staffing", _l("Recruitment + staffing")),
+    ("consulting", _l("Consulting")),
+    ("other", _l("Other")),
 ]
 # The overview's columns: (sort key or None, header, css class)
 COLUMNS = [
-    ("name", "Name", ""),
-    ("org_number", "Org. number", ""),
-    ("city", "City", ""),
-    ("relationship", "Relationship", ""),
-    (None, "Owners", ""),
-    ("active_projects", "Active projects", "num"),
-    ("unresolved_tasks", "Unresolved tasks", "num"),
-    ("unsigned_agreements", "Unsigned agreements", "num"),
-    ("invoiced_this_year", "Invoiced this year", "num"),
-    ("credit_score", "Credit rating", "num credit"),  # issue 10
+    ("name", _l("Name"), ""),
+    ("org_number", _l("Org. number"), ""),
+    ("city", _l("City"), ""),
+    ("relationship", _l("Relationship"), ""),
+    (None, _l("Owners"), ""),
+    ("active_projects", _l("Active projects"), "num"),
+    ("unresolved_tasks", _l("Unresolved tasks"), "num"),
+    ("unsigned_agreements", _l("Unsigned agreements"), "num"),
+    ("invoiced_this_year", _l("Invoiced this year"), "num"),
+    ("credit_score", _l("Credit rating"), "num credit"),  # issue 10
 ]
-CREDIT_BANDS = [("A", "A · very low risk"), ("B", "B · low risk"), ("C", "C · moderate risk"), ("D", "D · high risk"),
-                ("E", "E · very high risk / not rated"), ("none", "No rating")]
+CREDIT_BANDS = [("A", _l("A · very low risk")), ("B", _l("B · low risk")), ("C", _l("C · moderate risk")),
+                ("D", _l("D · high risk")), ("E", _l("E · very high risk / not rated")), ("none", _l("No rating"))]
 FILTERABLE_ATTRIBUTES = ("bool", "stars", "dropdown", "multi")
 
 
@@ -74,7 +75,7 @@ def _panel(state: State, facets: dict | None, attributes: list[dict]) -> dict:
     rel_counts = {str(f.get("value")): f.get("count") for f in facets.get("relationship") or []}
     countries = dict(COUNTRIES)
     owners = _options("owner", facets, state)
-    owners.insert(0, {"value": "mine", "label": "Mine", "count": None, "checked": state.selected("owner", "mine")})
+    owners.insert(0, {"value": "mine", "label": _("Mine"), "count": None, "checked": state.selected("owner", "mine")})
     return {
         "relationship": [{"value": code, "label": label, "count": rel_counts.get(code, 0 if facets else None),
                           "checked": state.selected("relationship", code)} for code, label in RELATIONSHIPS],
@@ -98,8 +99,8 @@ def _chips(state: State, panel: dict) -> list[tuple[str, str]]:
     labels = {key: {o["value"]: o["label"] for o in panel[key]} for key in
               ("relationship", "country", "region", "city", "industry", "owner", "department", "tag", "credit_band")}
     names = {
-        "relationship": "", "country": "", "region": "Region: ", "city": "City: ", "industry": "Industry: ",
-        "owner": "Owner: ", "department": "Department: ", "tag": "Tag: ", "credit_band": "Credit: ",
+        "relationship": "", "country": "", "region": _("Region: "), "city": _("City: "), "industry": _("Industry: "),
+        "owner": _("Owner: "), "department": _("Department: "), "tag": _("Tag: "), "credit_band": _("Credit: "),
     }
     chips = []
     if state.q:
@@ -108,18 +109,19 @@ def _chips(state: State, panel: dict) -> list[tuple[str, str]]:
         for v in values:
             chips.append((names[key] + labels[key].get(v, v), overview_url(state.without(key, v))))
     attrs = {a["id"]: a["name"] for a in panel["attributes"]}
+    attribute, yes, no = _("Attribute"), _("yes"), _("no")
     for attr_id, values in state.attr.items():
         for v in values:
-            chips.append((f"{attrs.get(attr_id, 'Attribute')}: {v}", overview_url(state.without(f"attr.{attr_id}", v))))
+            chips.append((f"{attrs.get(attr_id, attribute)}: {v}", overview_url(state.without(f"attr.{attr_id}", v))))
     for attr_id, n in state.stars.items():
-        chips.append((f"{attrs.get(attr_id, 'Attribute')}: {'★' * n}+", overview_url(state.without(f"stars.{attr_id}"))))
-    for attr_id, yes in state.flag.items():
-        chips.append((f"{attrs.get(attr_id, 'Attribute')}: {'yes' if yes else 'no'}",
+        chips.append((f"{attrs.get(attr_id, attribute)}: {'★' * n}+", overview_url(state.without(f"stars.{attr_id}"))))
+    for attr_id, flag in state.flag.items():
+        chips.append((f"{attrs.get(attr_id, attribute)}: {yes if flag else no}",
                       overview_url(state.without(f"flag.{attr_id}"))))
     if state.has_unresolved_tasks:
-        chips.append(("Has unresolved tasks", overview_url(state.without("has_unresolved_tasks"))))
+        chips.append((_("Has unresolved tasks"), overview_url(state.without("has_unresolved_tasks"))))
     if state.has_unsigned_agreements:
-        chips.append(("Has unsigned agreements", overview_url(state.without("has_unsigned_agreements"))))
+        chips.append((_("Has unsigned agreements"), overview_url(state.without("has_unsigned_agreements"))))
     return chips
 
 
@@ -188,7 +190,7 @@ def _views_box(status: int = 200, form: dict | None = None, field_errors: dict |
 @login_required
 def save_view():
     form = Form(request.form)
-    name = form.text("name", required=True, max_len=80, label="A name")
+    name = form.text("name", required=True, max_len=80, label=_("A name"))
     shared = form.flag("shared")
     query = State.from_query_string(request.form.get("query") or "").query_string(with_page=False)
     if form.ok:
@@ -242,7 +244,7 @@ def picker():
 
 
 # -- the new-company form ----------------------------------------------------------------
-ADDRESS_KINDS = (("visiting", "Visiting address"), ("postal", "Postal address"), ("billing", "Billing address"))
+ADDRESS_KINDS = (("visiting", _l("Visiting address")), ("postal", _l("Postal address")), ("billing", _l("Billing address")))
 ADDRESS_FIELDS = ("street", "postcode", "city", "region", "country")
 
 
@@ -251,14 +253,14 @@ def read_address(form: Form, prefix: str) -> dict | None:
     if addr.get("country"):
         addr["country"] = addr["country"].upper()
         if addr["country"] not in dict(COUNTRIES):
-            form.error(f"{prefix}.country", "Choose a country.")
+            form.error(f"{prefix}.country", _("Choose a country."))
     return addr if any(addr.values()) else None
 
 
 def read_company_fields(form: Form) -> dict:
     """The general fields shared by the new-company form and the card's General box."""
     data = {
-        "name": form.text("name", required=True, label="A name"),
+        "name": form.text("name", required=True, label=_("A name")),
         "org_number": form.text("org_number", max_len=32),
         "country": form.choice("country", dict(COUNTRIES)),
         "legal_form": form.text("legal_form", max_len=60),
@@ -324,14 +326,14 @@ def read_new_company(form: Form) -> dict:
         payload["marketing_protected"] = True
     if form.flag("with_project"):
         payload["start_project"] = {
-            "name": form.text("start_project.name", required=True, max_len=200, label="The project's name"),
+            "name": form.text("start_project.name", required=True, max_len=200, label=_("The project's name")),
             "type": form.choice("start_project.type", dict(PROJECT_TYPES)),
             "status": form.choice("start_project.status", dict(_project_statuses()), default="request"),
         }
     return payload
 
 
-NEW_INVOICE_DEFAULT = "Default: e-mail with PDF to the company’s e-mail, or paper if it has none"
+NEW_INVOICE_DEFAULT = _l("Default: e-mail with PDF to the company’s e-mail, or paper if it has none")
 
 
 def read_new_invoice(form: Form, company_email: str | None) -> dict | None:
@@ -348,7 +350,7 @@ def read_new_invoice(form: Form, company_email: str | None) -> dict | None:
     if not kind:
         kind = "email_pdf" if (email or company_email) else "paper"
     if kind in ("email_link", "email_pdf") and not (email or company_email) and "invoice.email" not in form.errors:
-        form.error("invoice.email", "An invoice e-mail is required when invoices go by e-mail.")
+        form.error("invoice.email", _("An invoice e-mail is required when invoices go by e-mail."))
     return {"type": kind, "email": email or (company_email if kind != "paper" else None),
             "credit_days": 14 if credit_days is None else credit_days}
 

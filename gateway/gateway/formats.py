@@ -1,16 +1,28 @@
-"""Jinja filters: money, dates and times for people. Plain logic plus registration."""
+"""Jinja filters: money, numbers, dates and times for people, formatted by Babel in the
+request's locale (gateway/i18n.py) and the tenant's time zone. The filter names
+(money, d, dt, dt_input, minutes, num) are what the templates use."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from flask_babel import get_locale, get_timezone, gettext
 
 NBSP = "\u00a0"
-SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+# Babel does not apply CLDR's currency spacing: "NOK1,250" -> "NOK 1,250" (a letter symbol next to a digit)
+_LETTER_DIGIT = re.compile(r"([A-Za-z])(\d)")
+_DIGIT_LETTER = re.compile(r"(\d)([A-Za-z])")
+
+
+def _locale():
+    return get_locale() or "en_GB"
 
 
 def money(amount, currency: str | None = None, decimals: bool = False) -> str:
-    """'12500.00', 'NOK' -> '12 500 NOK'; GBP -> '£12,500'. Cents only when asked (or not whole)."""
+    """'1250000.00', 'NOK' -> '1 250 000 kr' (nb), 'NOK 1,250,000' (en); cents only when asked or not whole."""
     if amount is None or amount == "":
         return "—"
     try:
@@ -18,14 +30,30 @@ def money(amount, currency: str | None = None, decimals: bool = False) -> str:
     except InvalidOperation:
         return str(amount)
     whole = value == value.to_integral_value()
-    text = f"{value:,.2f}" if (decimals or not whole) else f"{value:,.0f}"
-    currency = (currency or "").upper()
-    if currency in SYMBOLS:
-        sign = "-" if text.startswith("-") else ""
-        return f"{sign}{SYMBOLS[currency]}{text.lstrip('-')}"
-    # Nordic style: thin grouping, comma decimals, code after
-    text = text.replace(",", NBSP).replace(".", ",")
-    return f"{text}{NBSP}{currency}" if currency else text
+    locale = _locale()
+    if not currency:
+        return format_decimal(value, format=None if (decimals or not whole) else "#,##0", locale=locale)
+    currency = currency.upper()
+    pattern = locale.currency_formats["standard"].pattern
+    if whole and not decimals:
+        pattern = pattern.replace(".00", "")
+    text = format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
+    symbol = get_currency_symbol(currency, locale=locale)
+    if symbol.isalpha():
+        text = _DIGIT_LETTER.sub(r"\1" + NBSP + r"\2", _LETTER_DIGIT.sub(r"\1" + NBSP + r"\2", text))
+    return text
+
+
+def number(value, decimals: int | None = None) -> str:
+    """12345.5 -> '12 345,5' (nb) / '12,345.5' (en)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        value = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    fmt = None if decimals is None else ("#,##0" + ("." + "0" * decimals if decimals else ""))
+    return format_decimal(value, format=fmt, locale=_locale())
 
 
 def _parse_dt(value) -> datetime | None:
@@ -39,18 +67,22 @@ def _parse_dt(value) -> datetime | None:
         return None
 
 
-def local_dt(value, tz: str) -> datetime | None:
+def local_dt(value, tz=None) -> datetime | None:
     dt = _parse_dt(value)
     if dt is None:
         return None
     if dt.tzinfo is None:
         return dt
-    return dt.astimezone(ZoneInfo(tz))
+    return dt.astimezone(tz or get_timezone())
 
 
-def datetime_text(value, tz: str = "Europe/Oslo") -> str:
+def datetime_text(value, tz=None) -> str:
+    """'2026-12-01T09:00:00Z' -> '1 Dec 2026 10:00' (en), '1. des. 2026 10:00' (nb), in the tenant's zone."""
     dt = local_dt(value, tz)
-    return dt.strftime("%-d %b %Y %H:%M") if dt else (str(value) if value else "—")
+    if dt is None:
+        return str(value) if value else "—"
+    locale = _locale()
+    return f"{format_date(dt.date(), 'medium', locale=locale)} {format_time(dt.time(), 'HH:mm', locale=locale)}"
 
 
 def date_text(value) -> str:
@@ -60,10 +92,21 @@ def date_text(value) -> str:
         d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     except ValueError:
         return str(value)
-    return d.strftime("%-d %b %Y")
+    return format_date(d, "medium", locale=_locale())
 
 
-def datetime_input(value, tz: str = "Europe/Oslo") -> str:
+def date_short(value) -> str:
+    """The locale's numeric date ('01.12.2026' nb, '01/12/2026' en): what a date field accepts."""
+    if not value:
+        return ""
+    try:
+        d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return format_date(d, "short", locale=_locale())
+
+
+def datetime_input(value, tz=None) -> str:
     """The value for <input type=datetime-local>."""
     dt = local_dt(value, tz)
     return dt.strftime("%Y-%m-%dT%H:%M") if dt else (value or "")
@@ -76,15 +119,17 @@ def minutes(value) -> str:
     except (TypeError, ValueError):
         return ""
     h, m = divmod(n, 60)
-    return " ".join(p for p in (f"{h} h" if h else "", f"{m} min" if m else "") if p) or "0 min"
+    parts = [gettext("%(n)s h", n=h) if h else "", gettext("%(n)s min", n=m) if m else ""]
+    return " ".join(p for p in parts if p) or gettext("%(n)s min", n=0)
 
 
 def init_app(app) -> None:
-    tz = lambda: app.config.get("TIMEZONE", "Europe/Oslo")  # noqa: E731
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["dt"] = lambda v: datetime_text(v, tz())
+    app.jinja_env.filters["num"] = number
+    app.jinja_env.filters["dt"] = datetime_text
     app.jinja_env.filters["d"] = date_text
-    app.jinja_env.filters["dt_input"] = lambda v: datetime_input(v, tz())
+    app.jinja_env.filters["d_short"] = date_short
+    app.jinja_env.filters["dt_input"] = datetime_input
     app.jinja_env.filters["minutes"] = minutes
     # option lists for the form macros: [(value, text), ...]
     app.jinja_env.filters["zip_with"] = lambda values, texts: list(zip(values, texts))

@@ -7,8 +7,31 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+
 MIN_YEAR, MAX_YEAR = 1900, 2199  # as the crm schemas bound dates
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def parse_date(value: str) -> date | None:
+    """ISO (what <input type=date> sends) or the locale's own way ('1.12.2026' nb, '01/12/2026' en)."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    from babel.dates import parse_date as babel_parse
+    from flask_babel import get_locale
+
+    try:
+        return babel_parse(value, locale=get_locale() or "en_GB", format="short")
+    except (ValueError, IndexError, LookupError):
+        return None
+
+
+def date_example() -> str:
+    from .formats import date_short
+
+    return date_short(date(2026, 12, 31))
 
 
 class Form:
@@ -21,29 +44,29 @@ class Form:
     def raw(self, name: str) -> str:
         value = (self.source.get(name) or "").strip()
         if "\x00" in value:  # never meant, and refused by the services: say so at the field
-            self.error(name, "Remove the invisible NUL character from this field.")
+            self.error(name, _("Remove the invisible NUL character from this field."))
             value = value.replace("\x00", "")
         return value
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
-    def text(self, name: str, *, required: bool = False, max_len: int = 200, label: str = "This field"):
+    def text(self, name: str, *, required: bool = False, max_len: int = 200, label: str | None = None):
         value = self.raw(name)
         if required and not value:
-            self.error(name, f"{label} is required.")
+            self.error(name, _("%(label)s is required.", label=label) if label else _("This field is required."))
         elif len(value) > max_len:
-            self.error(name, f"At most {max_len} characters.")
+            self.error(name, _("At most %(n)s characters.", n=max_len))
         return value or None
 
     def choice(self, name: str, allowed, *, required: bool = True, default=None):
         value = self.raw(name) or default
         if value is None or value == "":
             if required:
-                self.error(name, "Choose one.")
+                self.error(name, _("Choose one."))
             return None
         if value not in allowed:
-            self.error(name, "Choose one of the options.")
+            self.error(name, _("Choose one of the options."))
             return None
         return value
 
@@ -51,15 +74,15 @@ class Form:
         value = self.raw(name)
         if not value:
             if required:
-                self.error(name, "Enter a number.")
+                self.error(name, _("Enter a number."))
             return None
         if not re.fullmatch(r"-?\d{1,12}", value):
-            self.error(name, "Enter a whole number.")
+            self.error(name, _("Enter a whole number."))
             return None
         n = int(value)
         if min_value is not None and n < min_value or max_value is not None and n > max_value:
-            self.error(name, f"Enter a number from {min_value} to {max_value}." if max_value is not None
-                       else f"Enter a number of at least {min_value}.")
+            self.error(name, _("Enter a number from %(min)s to %(max)s.", min=min_value, max=max_value)
+                       if max_value is not None else _("Enter a number of at least %(min)s.", min=min_value))
             return None
         return n
 
@@ -70,10 +93,10 @@ class Form:
         value = self.raw(name)
         if not value:
             if required:
-                self.error(name, "An e-mail address is required.")
+                self.error(name, _("An e-mail address is required."))
             return None
         if len(value) > 254 or not EMAIL.match(value):
-            self.error(name, "Enter a valid e-mail address, like name@example.com.")
+            self.error(name, _("Enter a valid e-mail address, like name@example.com."))
         return value
 
     def url(self, name: str):
@@ -83,22 +106,21 @@ class Form:
         if not re.match(r"^https?://", value, re.I):
             value = "https://" + value
         if len(value) > 300 or not re.match(r"^https?://[^\s/$.?#][^\s<>\"]*$", value, re.I):
-            self.error(name, "Enter a web address, like www.example.com.")
+            self.error(name, _("Enter a web address, like www.example.com."))
         return value
 
     def date(self, name: str, *, required: bool = False):
         value = self.raw(name)
         if not value:
             if required:
-                self.error(name, "Choose a date.")
+                self.error(name, _("Choose a date."))
             return None
-        try:
-            parsed = date.fromisoformat(value)
-        except ValueError:
-            self.error(name, "Enter a date as YYYY-MM-DD.")
+        parsed = parse_date(value)
+        if parsed is None:
+            self.error(name, _("Enter a date as %(example)s.", example=date_example()))
             return None
         if not MIN_YEAR <= parsed.year <= MAX_YEAR:  # the crm's bounds (issue 11): said here, where it was typed
-            self.error(name, f"Enter a date between the years {MIN_YEAR} and {MAX_YEAR}.")
+            self.error(name, _("Enter a date between the years %(min)s and %(max)s.", min=MIN_YEAR, max=MAX_YEAR))
             return None
         return parsed.isoformat()
 
@@ -107,15 +129,15 @@ class Form:
         value = self.raw(name)
         if not value:
             if required:
-                self.error(name, "Choose a date and time.")
+                self.error(name, _("Choose a date and time."))
             return None
         try:
             dt = datetime.fromisoformat(value)
         except ValueError:
-            self.error(name, "Enter a date and time.")
+            self.error(name, _("Enter a date and time."))
             return None
         if not MIN_YEAR <= dt.year <= MAX_YEAR:
-            self.error(name, f"Enter a date between the years {MIN_YEAR} and {MAX_YEAR}.")
+            self.error(name, _("Enter a date between the years %(min)s and %(max)s.", min=MIN_YEAR, max=MAX_YEAR))
             return None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=ZoneInfo(tz))

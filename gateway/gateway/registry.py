@@ -13,12 +13,13 @@ Denmark, the UK) and start the new-company form from what they know.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask import Blueprint, current_app, render_template, request
 
 from . import errors, registry_data, rpc
 from .companies import new_form_defaults, render_children_result, render_new_form, to_card
 from .forms import Form
-from .registry_data import COUNTRY_NAMES, COUNTRY_POSSESSIVE, FLAGS, REGISTRY_NAMES
+from .registry_data import COUNTRY_NAMES, FLAGS, NOT_IN_REGISTRY, REGISTRY_DOWN, REGISTRY_NAMES
 from .web import is_htmx, login_required, render
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
@@ -68,18 +69,18 @@ def suggest():
     if not q:
         pass
     elif len(q) < MIN_CHARS:
-        ctx.update(state="short", message=f"Type at least {MIN_CHARS} characters")
+        ctx.update(state="short", message=_("Type at least %(n)s characters", n=MIN_CHARS))
     elif not countries:
-        ctx.update(state="no_countries", message="Tick at least one country to search its registry.")
+        ctx.update(state="no_countries", message=_("Tick at least one country to search its registry."))
     else:
         try:
             result = rpc.registry_search(q, countries, SUGGESTIONS)
         except errors.ValidationFailed as exc:
-            ctx.update(state="unavailable", message=exc.message)
+            ctx.update(state="unavailable", message=errors.say(exc.message))
         except errors.GatewayError as exc:
             current_app.logger.warning("registry search failed: %s (%s)", exc.message, type(exc).__name__)
             ctx.update(state="unavailable",
-                       message="The company registries did not answer. Try again in a moment, or enter the company by hand.")
+                       message=_("The company registries did not answer. Try again in a moment, or enter the company by hand."))
         else:
             items = result.get("items") or []
             known, unknown = _already_in_crm(items)
@@ -87,20 +88,22 @@ def suggest():
                 item["existing"] = known.get((item.get("country"), item.get("org_number")))
             failed = [c for c in dict.fromkeys(result.get("failed_countries") or []) if c in COUNTRY_NAMES]
             ctx.update(items=items, duplicates_unknown=unknown,
-                       failed=[f"{COUNTRY_POSSESSIVE[c][0].upper()}{COUNTRY_POSSESSIVE[c][1:]} registry did not answer."
-                               for c in failed],
+                       failed=[str(REGISTRY_DOWN[c]) for c in failed],
                        state="results" if items else ("unavailable" if set(failed) >= set(countries) else "none"))
             if ctx["state"] == "none":
                 answered = [c for c in countries if c not in failed]
-                ctx["message"] = f"No company matching “{q}” in the registries of {_and(answered)}."
+                ctx["message"] = _("No company matching “%(q)s” in the registries of %(countries)s.", q=q,
+                                   countries=_and(answered))
             elif ctx["state"] == "unavailable":
-                ctx["message"] = "The registries did not answer. Try again in a moment, or enter the company by hand."
+                ctx["message"] = _("The registries did not answer. Try again in a moment, or enter the company by hand.")
     return render("registry/search.html", "registry/_suggestions.html", **ctx)
 
 
 def _and(countries: list[str]) -> str:
-    names = [COUNTRY_NAMES[c] for c in countries]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    return format_list([str(COUNTRY_NAMES[c]) for c in countries], locale=get_locale() or "en_GB")
 
 
 @bp.get("/pick")
@@ -110,7 +113,7 @@ def pick():
     org_number = (request.args.get("org_number") or "").strip()[:32]
     data = new_form_defaults()
     if country not in COUNTRY_NAMES or not org_number:
-        return _form(data, {"level": "error", "text": "Choose a company from the suggestions, or enter it by hand."})
+        return _form(data, {"level": "error", "text": _("Choose a company from the suggestions, or enter it by hand.")})
     data["country"] = country
     detail, units, existing = rpc.parallel(
         lambda: rpc.registry_get(country, org_number),
@@ -121,13 +124,14 @@ def pick():
     if isinstance(detail, errors.GatewayError):
         data["org_number"] = org_number
         if isinstance(detail, errors.NotFound):
-            text = f"{org_number} is not in {COUNTRY_POSSESSIVE[country]} registry. Enter the company by hand."
+            text = NOT_IN_REGISTRY[country] % {"number": org_number}
         elif isinstance(detail, errors.ValidationFailed):
-            text = f"{org_number} is not a valid organisation number there ({detail.message}). Enter the company by hand."
+            text = _("%(number)s is not a valid organisation number there (%(reason)s). Enter the company by hand.",
+                     number=org_number, reason=errors.say(detail.message))
         else:
             current_app.logger.warning("registry get failed: %s (%s)", detail.message, type(detail).__name__)
-            text = (f"{REGISTRY_NAMES[country]} did not answer, so nothing could be filled in. "
-                    "Enter the company by hand, or pick it again in a moment.")
+            text = _("%(registry)s did not answer, so nothing could be filled in. "
+                     "Enter the company by hand, or pick it again in a moment.", registry=REGISTRY_NAMES[country])
         return _form(data, {"level": "error", "text": text}, existing=_first(existing))
     for key, value in registry_data.company_fields(detail).items():
         if value not in (None, ""):
@@ -136,20 +140,20 @@ def pick():
     if isinstance(units, errors.GatewayError):
         current_app.logger.warning("registry subunits failed: %s (%s)", units.message, type(units).__name__)
         if country != "SE":
-            subunits_error = "The registry did not send this company’s sub-units. They can be added later."
+            subunits_error = _("The registry did not send this company’s sub-units. They can be added later.")
     else:
         items = (units or {}).get("items") or []
         data.update(registry_data.subunit_fields(items, country))
-    text = f"Filled in from {REGISTRY_NAMES[country]}. Check the details and add what is missing."
+    text = _("Filled in from %(registry)s. Check the details and add what is missing.", registry=REGISTRY_NAMES[country])
     if detail.get("stale") and detail.get("refreshed_at"):
-        text += " (The registry did not answer just now: these details may be out of date.)"
+        text += " " + _("(The registry did not answer just now: these details may be out of date.)")
     notice = {"level": "info", "text": text}
     if detail.get("status") != "active":
         label = registry_data.status_label(detail.get("status"), detail.get("status_text"))
-        notice = {"level": "warning", "text": f"The registry lists this company as: {label}. " + text}
+        notice = {"level": "warning", "text": _("The registry lists this company as: %(status)s.", status=label) + " " + text}
     if detail.get("missing"):
-        notice["text"] += (" Part of the registry's answer was missing (" + ", ".join(
-            m.replace("_", " ") for m in detail["missing"]) + "): those fields show what was stored before.")
+        notice["text"] += " " + _("Part of the registry's answer was missing (%(fields)s): those fields show what was "
+                                   "stored before.", fields=", ".join(m.replace("_", " ") for m in detail["missing"]))
     return _form(data, notice, existing=_first(existing), subunits_error=subunits_error)
 
 
@@ -170,7 +174,7 @@ def children():
     """Try again: create the ticked sub-units as children of an existing company."""
     parent_id = request.form.get("parent_id", type=int)
     if not parent_id:
-        raise errors.NotFound("No such company.")
+        raise errors.NotFound(_("No such company."))
     parent = rpc.get_company(parent_id)
     form = Form(request.form)
     base = registry_data.read_base(form)

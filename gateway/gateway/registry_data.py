@@ -13,6 +13,8 @@ company (``parent_id``) with the parent's relationship, owners and department.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 import re
 
 from werkzeug.datastructures import MultiDict
@@ -20,8 +22,16 @@ from werkzeug.datastructures import MultiDict
 from . import errors, rpc
 from .idempotency import child_key, form_key
 
-COUNTRY_NAMES = {"NO": "Norway", "SE": "Sweden", "DK": "Denmark", "GB": "United Kingdom"}
-COUNTRY_POSSESSIVE = {"NO": "Norway’s", "SE": "Sweden’s", "DK": "Denmark’s", "GB": "the United Kingdom’s"}
+COUNTRY_NAMES = {"NO": _l("Norway"), "SE": _l("Sweden"), "DK": _l("Denmark"), "GB": _l("United Kingdom")}
+# issue 14: whole sentences per country (a possessive does not translate on its own)
+REGISTRY_DOWN = {"NO": _l("Norway’s registry did not answer."), "SE": _l("Sweden’s registry did not answer."),
+                 "DK": _l("Denmark’s registry did not answer."), "GB": _l("The United Kingdom’s registry did not answer.")}
+NOT_IN_REGISTRY = {
+    "NO": _l("%(number)s is not in Norway’s registry. Enter the company by hand."),
+    "SE": _l("%(number)s is not in Sweden’s registry. Enter the company by hand."),
+    "DK": _l("%(number)s is not in Denmark’s registry. Enter the company by hand."),
+    "GB": _l("%(number)s is not in the United Kingdom’s registry. Enter the company by hand."),
+}
 FLAGS = {"NO": "🇳🇴", "SE": "🇸🇪", "DK": "🇩🇰", "GB": "🇬🇧"}
 REGISTRY_NAMES = {"NO": "Brønnøysund Register Centre", "SE": "Bolagsverket", "DK": "CVR", "GB": "Companies House"}
 MAX_SUBUNITS = 300
@@ -96,13 +106,14 @@ def company_fields(detail: dict) -> dict:
     return out
 
 
-STATUS_LABELS = {"active": "Active", "dissolved": "Dissolved", "bankrupt": "Bankrupt", "liquidation": "In liquidation",
-                 "closed": "Closed", "deleted": "Deleted from the register", "unknown": "Status unknown"}
+STATUS_LABELS = {"active": _l("Active"), "dissolved": _l("Dissolved"), "bankrupt": _l("Bankrupt"),
+                 "liquidation": _l("In liquidation"), "closed": _l("Closed"), "deleted": _l("Deleted from the register"),
+                 "unknown": _l("Status unknown")}
 
 
 def status_label(status: str | None, text: str | None = None) -> str:
     """A registry status in the product's words, with the registry's own words beside it."""
-    label = STATUS_LABELS.get(status or "unknown", STATUS_LABELS["unknown"])
+    label = str(STATUS_LABELS.get(status or "unknown", STATUS_LABELS["unknown"]))
     return f"{label} ({text})" if text and text.lower() != label.lower() else label
 
 

@@ -10,6 +10,7 @@ import time
 from flask import Flask, g, redirect, render_template, request, session, url_for
 from werkzeug.routing import IntegerConverter
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from . import errors
 
@@ -55,7 +56,7 @@ def admin_required(view):
     @login_required
     def wrapped(*args, **kwargs):
         if g.user.get("role") != "admin":
-            raise errors.Forbidden("Only an administrator can do this.")
+            raise errors.Forbidden(_("Only an administrator can do this."))
         return view(*args, **kwargs)
 
     return wrapped
@@ -184,8 +185,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(exc):
         return _error_response(
-            "Your session has expired",
-            "The form was too old or came from elsewhere. Reload the page and try again.",
+            _("Your session has expired"),
+            _("The form was too old or came from elsewhere. Reload the page and try again."),
             400,
         )
 
@@ -200,15 +201,15 @@ def init_app(app: Flask) -> None:
     def gateway_error(exc: errors.GatewayError):
         if exc.status >= 500:
             app.logger.warning("service error: %s (%s)", exc.message, type(exc).__name__)
-        return _error_response(exc.title, exc.message, exc.status)
+        return _error_response(str(exc.title), errors.say(exc.message), exc.status)
 
     @app.errorhandler(404)
     def not_found(exc):
-        return _error_response("Not found", "That page does not exist.", 404)
+        return _error_response(_("Not found"), _("That page does not exist."), 404)
 
     @app.errorhandler(413)
     def too_large(exc):
-        return _error_response("Too large", "The upload is larger than allowed.", 413)
+        return _error_response(_("Too large"), _("The upload is larger than allowed."), 413)
 
     @app.context_processor
     def inject():

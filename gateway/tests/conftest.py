@@ -19,6 +19,24 @@ import pytest
 from gateway_fakes import ATTRIBUTES, USERS, FakeTransport, company, list_result, log_in, make_app, session_state
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """The .mo files Flask-Babel reads, compiled from the .po files when missing or older (as `make install`
+    does), so a test run right after editing a catalog sees it."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parents[1] / "gateway" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(po, "rb") as f:
+                catalog = read_po(f, locale=po.parts[-3])
+            with open(mo, "wb") as f:
+                write_mo(f, catalog)
+
+
 @pytest.fixture
 def rpc() -> FakeTransport:
     fake = FakeTransport()

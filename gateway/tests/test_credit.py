@@ -32,7 +32,7 @@ def test_the_box_has_band_score_limit_description_update_and_an_svg_chart(client
     rpc.on("get_company", lambda cid: credit(company_id=cid))
     body = client.get("/companies/7/credit", headers=HX).text
     assert body.lstrip().startswith('<section id="box-credit"') and 'hx-target="this"' in body
-    assert "band-B" in body and ">62<" in body and "250 000 NOK" in body and "Low Risk" in body
+    assert "band-B" in body and ">62<" in body and "NOK\u00a0250,000" in body and "Low Risk" in body
     svg = body[body.index("<svg"):body.index("</svg>")]
     assert "<polyline" in svg and svg.count("<circle") == 2 and "style=" not in svg and "<script" not in svg
     points = re.search(r'points="([^"]+)"', svg).group(1).split()

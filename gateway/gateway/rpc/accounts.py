@@ -41,6 +41,11 @@ def change_password(current: str, new: str):
     return call("crm", "change_password", {"current": current, "new": new}, timeout=PASSWORD_TIMEOUT)
 
 
+def set_account_language(language: str | None):
+    """issue 14: the caller's UI language (en, nb, sv, da; None = the tenant's default) -> the session result."""
+    return call("crm", "set_account_language", {"language": language})
+
+
 def totp_begin(fresh: bool = True):
     return call("crm", "totp_begin", {"fresh": fresh})
 

@@ -1,0 +1,185 @@
+"""Languages (issue 14): the catalogs are complete, the language follows the user, then the
+tenant, then the browser, and money, numbers and dates follow the locale.
+
+The completeness check extracts the marked strings from the templates and Python sources
+as `pybabel extract` does (gateway/babel.cfg) and fails on any msgid that a catalog lacks:
+English and Norwegian Bokmål for everything, Swedish and Danish for the overview, the card,
+the new-company dialog and login (REQUIRED_EVERYWHERE)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from gateway_fakes import TENANT, USER, log_in, session_state
+
+ROOT = Path(__file__).resolve().parents[1]  # gateway/
+PACKAGE = ROOT / "gateway"
+CATALOGS = PACKAGE / "translations"
+HX = {"HX-Request": "true"}
+
+# the areas Swedish and Danish must cover: overview, card, new-company dialog, login (and the frame around them)
+REQUIRED_EVERYWHERE = (
+    "templates/base.html", "templates/_macros.html", "templates/_toast.html", "templates/error.html",
+    "templates/auth/login.html", "templates/companies/", "templates/registry/", "companies.py", "card.py",
+    "registry.py", "registry_data.py", "errors.py", "forms.py", "formats.py",
+)
+
+
+def _extracted() -> dict[str, tuple[object, set[str]]]:
+    """msgid -> (the id as extracted, the files it comes from)."""
+    with open(ROOT / "babel.cfg") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
+    out: dict[str, tuple[object, set[str]]] = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(PACKAGE), method_map, options_map, keywords=keywords):
+        key = message if isinstance(message, str) else message[0]
+        out.setdefault(key, (message, set()))[1].add(filename)
+    return out
+
+
+@pytest.fixture(scope="module")
+def extracted():
+    found = _extracted()
+    assert len(found) > 150, "extraction found too few strings: is babel.cfg right?"
+    return found
+
+
+def _catalog(lang: str):
+    with open(CATALOGS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=lang)
+
+
+def _missing(lang: str, extracted, only=None) -> list[str]:
+    catalog = _catalog(lang)
+    missing = []
+    for key, (message, files) in sorted(extracted.items()):
+        if only and not any(f.startswith(only) for f in files):
+            continue
+        entry = catalog.get(message if isinstance(message, str) else message[0])
+        strings = entry.string if entry is not None else None
+        if isinstance(strings, (tuple, list)):
+            ok = all(strings)
+        else:
+            ok = bool(strings)
+        if not ok or (entry is not None and entry.fuzzy):
+            missing.append(key)
+    return missing
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_english_and_bokmal_translate_every_string(lang, extracted):
+    missing = _missing(lang, extracted)
+    assert not missing, f"{lang}: {len(missing)} strings without a translation (make i18n-update, then translate): " \
+                        f"{missing[:20]}"
+
+
+@pytest.mark.parametrize("lang", ["sv", "da"])
+def test_swedish_and_danish_cover_overview_card_new_company_and_login(lang, extracted):
+    missing = _missing(lang, extracted, only=REQUIRED_EVERYWHERE)
+    assert not missing, f"{lang}: {len(missing)} strings of the required areas untranslated: {missing[:20]}"
+
+
+def test_catalogs_keep_placeholders(extracted):
+    """A translation that drops or renames %(name)s would fail at render time."""
+    import re
+
+    placeholder = re.compile(r"%\(\w+\)s")
+    for lang in ("nb", "sv", "da"):
+        for entry in _catalog(lang):
+            if not entry.id or not entry.string:
+                continue
+            ids = entry.id if isinstance(entry.id, (tuple, list)) else (entry.id,)
+            strings = entry.string if isinstance(entry.string, (tuple, list)) else (entry.string,)
+            wanted = set(placeholder.findall(ids[-1])) - {"%(num)s"}
+            for s in strings:
+                assert wanted <= set(placeholder.findall(s)), (lang, entry.id, s)
+
+
+# -- the language of a request ----------------------------------------------------------------
+def _user(language=None):
+    return {**USER, "language": language}
+
+
+def _as(client, rpc, language=None, tenant_language=None, tenant_zone=None):
+    tenant = {**TENANT, "language": tenant_language, "timezone": tenant_zone}
+    user = _user(language)
+    rpc.on("session_state", lambda v: {**session_state(v, user), "tenant": tenant})
+    with client.session_transaction() as session:
+        session["user"] = {**user, "session_version": 1}
+        session["tenant"] = tenant
+    return client
+
+
+def test_english_is_the_default_and_html_lang_follows(client):
+    body = client.get("/companies").text
+    assert '<html lang="en">' in body and ">Companies<" in body
+
+
+def test_the_browser_language_counts_when_nobody_chose(app, rpc):
+    client = app.test_client()
+    body = client.get("/login", headers={"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.5"}).text
+    assert '<html lang="nb">' in body and "Logg inn" in body
+    assert "Logga in" in app.test_client().get("/login", headers={"Accept-Language": "sv-SE"}).text
+    assert "Log ind" in app.test_client().get("/login", headers={"Accept-Language": "da"}).text
+    assert "Log in" in app.test_client().get("/login", headers={"Accept-Language": "fr-FR,de"}).text
+
+
+def test_the_user_setting_beats_the_tenant_default_which_beats_the_browser(app, rpc):
+    client = _as(app.test_client(), rpc, language=None, tenant_language="sv")
+    assert '<html lang="sv">' in client.get("/companies", headers={"Accept-Language": "da"}).text
+    from gateway_fakes import make_app
+
+    client = _as(make_app(rpc).test_client(), rpc, language="nb", tenant_language="sv")  # a fresh session cache
+    body = client.get("/companies", headers={"Accept-Language": "da"}).text
+    assert '<html lang="nb">' in body and ">Selskaper<" in body
+
+
+def test_norwegian_money_numbers_and_dates(app, rpc):
+    from gateway_fakes import list_item, list_result
+
+    rpc.on("list_companies", lambda q: list_result(q, items=[list_item(invoiced_this_year="1250000.00")], total=1234))
+    client = _as(app.test_client(), rpc, language="nb")
+    body = client.get("/companies", headers=HX).text
+    assert "1\u00a0250\u00a0000\u00a0kr" in body and "1\u00a0234" in body and "selskaper" in body
+
+
+def test_the_account_page_stores_the_language(app, rpc):
+    client = _as(app.test_client(), rpc)
+    rpc.on("get_account", {"status": "ok", "user": _user(), "tenant": TENANT, "must": None, "totp_enabled": False,
+                           "recovery_codes_left": 0})
+    body = client.get("/account").text
+    assert 'name="language"' in body and "Norsk bokmål" in body
+    stored = {}
+
+    def set_language(data):
+        stored.update(data)
+        return {"status": "ok", "user": {**_user(data["language"]), "session_version": 1}, "tenant": TENANT,
+                "must": None}
+
+    rpc.on("set_account_language", set_language)
+    response = client.post("/account/language", data={"language": "nb"})
+    assert response.status_code == 303 and stored == {"language": "nb"}
+    assert client.post("/account/language", data={"language": "xx"}).status_code == 422
+
+
+def test_service_messages_are_translated_by_their_text(app, rpc):
+    from gateway import errors
+
+    with app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        assert errors.say("Wrong e-mail or password") == "Feil e-post eller passord"
+        assert "3" in errors.say("Wrong code. Check the time on your phone and try again (3 tries left).")
+        assert errors.say("Something nobody translated") == "Something nobody translated"
+
+
+def test_dates_are_typed_the_locale_way(app):
+    from gateway.forms import Form
+
+    with app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        form = Form({"d": "31.12.2026", "bad": "snart"})
+        assert form.date("d") == "2026-12-31" and form.date("bad") is None
+        assert "31.12.2026" in form.errors["bad"]
