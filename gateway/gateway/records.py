@@ -62,7 +62,9 @@ def choices() -> dict:
 
 
 def _tz() -> str:
-    return current_app.config.get("TIMEZONE", "Europe/Oslo")
+    from .i18n import select_timezone  # issue 14: the tenant's time zone, else the gateway's
+
+    return select_timezone()
 
 
 # -- tabs ---------------------------------------------------------------------------------
