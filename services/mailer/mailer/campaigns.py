@@ -13,10 +13,11 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,7 @@ class Settings:
     stale_seconds: float = 5.0
     transient_retries: int = 3
     retry_delay: float = 0.5
+    mark_seconds: float = 0.25
     dev_outbox: str | None = None
 
     @classmethod
@@ -58,6 +60,7 @@ class Settings:
                    stale_seconds=get("MAILER_STALE_SECONDS", cls.stale_seconds, float),
                    transient_retries=get("MAILER_TRANSIENT_RETRIES", cls.transient_retries, int),
                    retry_delay=get("MAILER_RETRY_DELAY", cls.retry_delay, float),
+                   mark_seconds=get("MAILER_MARK_SECONDS", cls.mark_seconds, float),
                    dev_outbox=get("MAILER_DEV_OUTBOX", None))
 
     @property
@@ -188,14 +191,14 @@ def audience(session: Session, tenant_id: int, entries, sample: int = 50) -> dic
 
 # -- merge values and one message ---------------------------------------------------
 def values_for(row, campaign) -> dict:
-    get = (lambda k: row.get(k)) if isinstance(row, dict) else (lambda k: getattr(row, k))
-    cget = (lambda k: campaign.get(k)) if isinstance(campaign, dict) else (lambda k: getattr(campaign, k))
+    get = (lambda k: row.get(k)) if isinstance(row, Mapping) else (lambda k: getattr(row, k))
+    cget = (lambda k: campaign.get(k)) if isinstance(campaign, Mapping) else (lambda k: getattr(campaign, k))
     return {"company_name": get("company_name"), "first_name": get("first_name"), "last_name": get("last_name"),
             "sender_name": cget("sender_name"), "sender_title": cget("sender_title")}
 
 
 def display_name(row) -> str | None:
-    get = (lambda k: row.get(k)) if isinstance(row, dict) else (lambda k: getattr(row, k))
+    get = (lambda k: row.get(k)) if isinstance(row, Mapping) else (lambda k: getattr(row, k))
     if get("kind") == "contact":
         return " ".join(p for p in (get("first_name"), get("last_name")) if p) or None
     return get("company_name")
@@ -204,7 +207,7 @@ def display_name(row) -> str | None:
 def compose(settings: Settings, campaign, row, *, tenant_id: int, to: str, mid: str, subject_prefix: str = "",
             unsubscribe: bool = True):
     values = values_for(row, campaign)
-    cget = (lambda k: campaign.get(k)) if isinstance(campaign, dict) else (lambda k: getattr(campaign, k))
+    cget = (lambda k: campaign.get(k)) if isinstance(campaign, Mapping) else (lambda k: getattr(campaign, k))
     subject = subject_prefix + render.merge_header(cget("subject"), values)
     return render.build_message(
         from_address=cget("from_address"), sender_name=cget("sender_name"), reply_to=cget("reply_to"), to=to,
@@ -396,6 +399,40 @@ def _claimable(instance_id: str, stale_before: float):
                and_(M.status == "sending", M.claimed_instance != instance_id, M.claimed_instance.not_in(live)))
 
 
+def prototype(campaign) -> render.Prototype:
+    """The campaign's message prototype: headers rendered once, per recipient only the rest."""
+    cget = (lambda k: campaign.get(k)) if isinstance(campaign, Mapping) else (lambda k: getattr(campaign, k))
+    return render.Prototype(from_address=cget("from_address"), sender_name=cget("sender_name"),
+                            reply_to=cget("reply_to"), subject=cget("subject"), body=cget("body"),
+                            sender_title=cget("sender_title"))
+
+
+def message_for(settings: Settings, proto: render.Prototype, tenant_id: int, row):
+    """One recipient's message: bytes from the prototype, or an EmailMessage for an address
+    the prototype does not write (non-ASCII, quoted local part)."""
+    get = (lambda k: row.get(k)) if isinstance(row, Mapping) else (lambda k: getattr(row, k))
+    values = {"company_name": get("company_name"), "first_name": get("first_name"), "last_name": get("last_name")}
+    to = get("email")
+    to_name = render.header_text(render.merge_header(display_name(row) or "", {})) or None
+    url = settings.unsubscribe_url(tenant_id, to)
+    raw = proto.render(to=to, to_name=to_name, values=values, message_id=get("message_id"), unsubscribe_url=url)
+    if raw is None:
+        raw = proto.message(to=to, to_name=to_name, values=values, message_id=get("message_id"), unsubscribe_url=url)
+    return raw, proto.merged_subject(proto.values(values))
+
+
+class _Beat:
+    """Heartbeats from inside a long batch, at most once a second."""
+
+    def __init__(self, session: Session, instance_id: str):
+        self.session, self.instance_id, self.last = session, instance_id, 0.0
+
+    def __call__(self, force: bool = False) -> None:
+        if force or time.monotonic() - self.last >= 1.0:
+            heartbeat(self.session, self.instance_id)
+            self.last = time.monotonic()
+
+
 def process_batch(session: Session, settings: Settings, smtp: SmtpClient, instance_id: str, payload: dict,
                   sleep=time.sleep) -> dict:
     """Send one batch of a campaign. Safe to run twice, concurrently, or after a crash."""
@@ -406,10 +443,12 @@ def process_batch(session: Session, settings: Settings, smtp: SmtpClient, instan
         return stats
     token = uuid.uuid4().hex
     deadline = time.monotonic() + max(60.0, settings.stale_seconds * 12)
-    heartbeat(session, instance_id)
+    proto = prototype(campaign)
+    beat = _Beat(session, instance_id)
+    beat(force=True)
     with smtp.session() as conn:
         while True:
-            remaining = _claim_and_send(session, settings, conn, campaign, instance_id, token, ids, stats)
+            remaining = _claim_and_send(session, settings, conn, campaign, proto, instance_id, token, ids, stats, beat)
             if not remaining:
                 break
             # rows held by another live worker (a duplicate delivery, or one that is still
@@ -419,46 +458,104 @@ def process_batch(session: Session, settings: Settings, smtp: SmtpClient, instan
                 break
             stats["waited"] += 1
             sleep(min(1.0, settings.stale_seconds / 2))
-            heartbeat(session, instance_id)
+            beat(force=True)
     maybe_finish(session, campaign.id)
     return stats
 
 
-def _claim_and_send(session, settings, conn, campaign, instance_id, token, ids, stats) -> int:
-    """Claim and send every claimable row of ``ids``; -> rows still in others' hands."""
-    for i in range(0, len(ids), settings.claim_size):
-        chunk = ids[i:i + settings.claim_size]
-        session.execute(update(M).where(M.id.in_(chunk), M.campaign_id == campaign.id,
-                                        _claimable(instance_id, time.time() - settings.stale_seconds))
-                        .values(status="sending", claimed_instance=instance_id, claim_token=token, claimed_at=now(),
-                                attempts=M.attempts + 1)
-                        .execution_options(synchronize_session=False))
-        session.commit()
-        rows = session.scalars(select(M).where(M.id.in_(chunk), M.claim_token == token, M.status == "sending")
-                               .order_by(M.id)).all()
-        try:
-            for row in rows:
-                _send_one(session, settings, conn, campaign, row, token, stats)
-        finally:
-            # whatever this worker claimed but did not get to goes back (an exception mid-chunk)
-            session.rollback()
-            session.execute(update(M).where(M.id.in_(chunk), M.claim_token == token, M.status == "sending")
-                            .values(status="pending", claim_token=None, claimed_instance=None)
+_MARK = (update(M.__table__)
+         .where(M.__table__.c.id == bindparam("b_id"), M.__table__.c.claim_token == bindparam("b_token"),
+                M.__table__.c.status == "sending")
+         .values(status=bindparam("b_status"), sent_at=bindparam("b_sent_at"), smtp_code=bindparam("b_code"),
+                 smtp_response=bindparam("b_response")))
+
+
+def _write_marks(session: Session, campaign: Campaign, token: str, marks: list[dict]) -> None:
+    """The outcome of sent rows (in this transaction, committed by the caller), with an
+    ``email_sent`` outbox row for each that is still ours (claim token unchanged)."""
+    if not marks:
+        return
+    session.connection().execute(_MARK, [{"b_id": m["id"], "b_token": token, "b_status": m["status"],
+                                          "b_sent_at": m["sent_at"], "b_code": m["code"],
+                                          "b_response": (m["reason"] or "")[:500]} for m in marks])
+    sent = {m["id"]: m for m in marks if m["status"] == "sent"}
+    if not sent:
+        return
+    ours = session.scalars(select(M.id).where(M.id.in_(list(sent)), M.claim_token == token, M.status == "sent")).all()
+    events = []
+    for mid in ours:
+        m = sent[mid]
+        event_id = uuid.uuid4().hex
+        events.append({"event_id": event_id, "event_type": "email_sent", "payload": json.dumps({
+            "tenant_id": campaign.tenant_id, "campaign_id": campaign.id, "message_id": m["message_id"],
+            "company_id": m["company_id"], "contact_id": m["contact_id"], "user_id": campaign.user_id,
+            "to": m["to"], "subject": m["subject"], "sent_at": m["sent_at"].isoformat(), "event_id": event_id},
+            separators=(",", ":"))})
+    if events:
+        session.execute(insert(Outbox), events)
+
+
+def _claim_and_send(session, settings, conn, campaign, proto, instance_id, token, ids, stats, beat) -> int:
+    """Claim and send every claimable row of ``ids``; -> rows still in others' hands.
+
+    Rows are claimed ``claim_size`` at a time; their outcomes ("sent marks") are committed
+    together with the next claim, or sooner once ``mark_seconds`` have passed since the
+    first unmarked send. So a kill -9 leaves at most one claim (<= ``claim_size`` rows,
+    <= ``mark_seconds`` of sending) per worker in ``sending`` that was really sent: those,
+    and only those, can go a second time, with the same Message-ID."""
+    marks: list[dict] = []
+    first_unmarked = 0.0
+    chunk: list[int] = []
+    try:
+        for i in range(0, len(ids), settings.claim_size):
+            chunk = ids[i:i + settings.claim_size]
+            _write_marks(session, campaign, token, marks)  # one transaction: last chunk's marks and this claim
+            marks = []
+            session.execute(update(M).where(M.id.in_(chunk), M.campaign_id == campaign.id,
+                                            _claimable(instance_id, time.time() - settings.stale_seconds))
+                            .values(status="sending", claimed_instance=instance_id, claim_token=token,
+                                    claimed_at=now(), attempts=M.attempts + 1)
                             .execution_options(synchronize_session=False))
             session.commit()
-        if i + settings.claim_size < len(ids):
-            heartbeat(session, instance_id)
+            rows = session.execute(select(M.id, M.email, M.kind, M.company_id, M.contact_id, M.company_name,
+                                          M.first_name, M.last_name, M.message_id)
+                                   .where(M.id.in_(chunk), M.claim_token == token, M.status == "sending")
+                                   .order_by(M.id)).mappings().all()
+            session.commit()
+            for row in rows:
+                if settings.rate_per_second > 0:
+                    ratelimit.acquire(session, campaign.tenant_id, settings.rate_per_second)
+                if not marks:
+                    first_unmarked = time.monotonic()
+                marks.append(_deliver(settings, conn, campaign, proto, row))
+                stats[marks[-1]["status"]] += 1
+                if time.monotonic() - first_unmarked >= settings.mark_seconds:
+                    _write_marks(session, campaign, token, marks)
+                    session.commit()
+                    marks = []
+            beat()
+        _write_marks(session, campaign, token, marks)
+        session.commit()
+    except BaseException:
+        # an exception mid-chunk (the worker killed on stop, the database away): record what
+        # was sent, and what this worker claimed but did not get to goes back
+        session.rollback()
+        _write_marks(session, campaign, token, marks)
+        session.execute(update(M).where(M.id.in_(chunk), M.claim_token == token, M.status == "sending")
+                        .values(status="pending", claim_token=None, claimed_instance=None)
+                        .execution_options(synchronize_session=False))
+        session.commit()
+        raise
     return session.scalar(select(func.count()).select_from(M).where(M.id.in_(ids), M.status.in_(("pending", "sending"))))
 
 
-def _send_one(session, settings, conn, campaign, row, token, stats) -> None:
-    if settings.rate_per_second > 0:
-        ratelimit.acquire(session, campaign.tenant_id, settings.rate_per_second)
-    msg = compose(settings, campaign, row, tenant_id=campaign.tenant_id, to=row.email, mid=row.message_id)
+def _deliver(settings, conn, campaign, proto, row) -> dict:
+    """One SMTP transaction (with retries of transient failures); no database work."""
+    msg, subject = message_for(settings, proto, campaign.tenant_id, row)
     code, reason, status = None, None, "failed"
     for attempt in range(settings.transient_retries):
         try:
-            delivery = conn.send(msg, campaign.from_address, row.email)
+            delivery = conn.send(msg, campaign.from_address, row["email"])
             code, reason, status = delivery.code, delivery.response, "sent"
             break
         except Permanent as exc:
@@ -468,18 +565,9 @@ def _send_one(session, settings, conn, campaign, row, token, stats) -> None:
             code, reason = exc.code, exc.reason
             if attempt + 1 < settings.transient_retries:
                 time.sleep(settings.retry_delay * (attempt + 1))
-    when = now()
-    done = session.execute(update(M).where(M.id == row.id, M.claim_token == token, M.status == "sending")
-                           .values(status=status, sent_at=when if status == "sent" else None, smtp_code=code,
-                                   smtp_response=(reason or "")[:500], claim_token=None)
-                           .execution_options(synchronize_session=False)).rowcount
-    if done and status == "sent":
-        add_event(session, "email_sent", {
-            "tenant_id": campaign.tenant_id, "campaign_id": campaign.id, "message_id": row.message_id,
-            "company_id": row.company_id, "contact_id": row.contact_id, "user_id": campaign.user_id,
-            "to": row.email, "subject": str(msg["Subject"]), "sent_at": when.isoformat()})
-    session.commit()
-    stats[status] += 1
+    return {"id": row["id"], "status": status, "sent_at": now() if status == "sent" else None, "code": code,
+            "reason": reason, "message_id": row["message_id"], "company_id": row["company_id"],
+            "contact_id": row["contact_id"], "to": row["email"], "subject": subject}
 
 
 def maybe_finish(session: Session, campaign_id: int) -> bool:

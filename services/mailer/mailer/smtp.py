@@ -86,11 +86,17 @@ class SmtpSession:
         except (OSError, smtplib.SMTPException) as exc:
             raise Transient(None, f"cannot connect to {c.host}:{c.port}: {exc}") from None
 
-    def send(self, msg: EmailMessage, envelope_from: str, rcpt: str) -> Delivery:
+    def send(self, msg: EmailMessage | bytes, envelope_from: str, rcpt: str) -> Delivery:
+        """One SMTP transaction (MAIL, RCPT, DATA) on the open connection. ``msg`` is an
+        ``EmailMessage`` or the finished message as bytes with CRLF line ends
+        (``render.Prototype``), sent as it is."""
         if self.conn is None:
             self.conn = self._connect()
         try:
-            refused = self.conn.send_message(msg, from_addr=envelope_from, to_addrs=[rcpt])
+            if isinstance(msg, bytes):
+                refused = self.conn.sendmail(envelope_from, [rcpt], msg)
+            else:
+                refused = self.conn.send_message(msg, from_addr=envelope_from, to_addrs=[rcpt])
         except smtplib.SMTPRecipientsRefused as exc:
             code, resp = next(iter(exc.recipients.values()))
             self._reset()
