@@ -141,8 +141,8 @@ def main() -> int:
     port = _free_port()
     server = standin.serve("127.0.0.1", port)
     env = {**os.environ, "CRM_DATA_DIR": str(tmp), "AUTH_KEYS_DIR": str(keys), "AMQP_URI": amqp,
-           "CREDITSAFE_STANDIN_PORT": str(port), "CREDIT_POLL_INTERVAL": "3600", "CREDIT_EVENTS_PAGE_SIZE": "1000",
-           "CREDIT_MAX_WORKERS": os.environ.get("CREDIT_MAX_WORKERS", "10")}
+           "CREDITSAFE_STANDIN_PORT": str(port), "CREDIT_POLL_INTERVAL": "3600", "CREDIT_EVENTS_PAGE_SIZE": "1000"}
+    # CREDIT_MAX_WORKERS: the service's own default (config.yml) unless the caller sets it
     env.pop("CREDIT_DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "service_common.run", "credit_monitor.service", "--config",
                              "services/credit-monitor/config.yml"], cwd=root, env=env,
@@ -168,8 +168,12 @@ def main() -> int:
                                                        context={"auth": token()}, timeout=300),
                                 f"http://127.0.0.1:{port}", companies))
     finally:
-        proc.terminate()
-        proc.wait(20)
+        proc.terminate()  # it may still be relaying the outbox (a rating_changed per company): give it time
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
         server.shutdown()
     print(json.dumps(results, indent=2))
     print("\n".join(verdicts(results)))

@@ -32,7 +32,9 @@ import queue
 import threading
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from types import SimpleNamespace
+
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from .creditsafe import (CreditsafeClient, CreditsafeError, CreditsafeUnavailable, Rating, RequestRejected,
@@ -323,20 +325,15 @@ def _confirm(session: Session, clients, client: CreditsafeClient, pid: int, tena
         for entry in client.portfolio_companies(pid):
             if entry.get("id"):
                 listing[entry["id"]] = entry
-        rows: dict = {}
+        _activate_listed(session, [b.id for b in batches], listing, out)
         for batch in batches:
-            for mc in _members(session, batch):
-                entry = listing.get(mc.connect_id)
-                if entry is not None:
-                    _activate(session, mc, monitored_rating(entry), rows)
-                    out["active"] += 1
             for mc in _members(session, batch, "stopped"):  # stopped while the file was queued
                 if mc.connect_id in listing:
                     client.remove_company(pid, mc.connect_id)
                     mc.batch_id = None
             batch.checked_at = now
-        m.write_batch(session, rows)
         session.commit()
+        session.expire_all()  # the bulk update changed rows behind the ORM's back
         for batch in batches:
             left = _members(session, batch)
             age = (now - m.aware(batch.submitted_at or batch.created_at)).total_seconds()
@@ -356,6 +353,43 @@ def _confirm(session: Session, clients, client: CreditsafeClient, pid: int, tena
             batch.lease_until, batch.last_error = None, str(exc)[:300]
         session.commit()
         out["errors"] += 1
+
+
+_MC = MonitoredCompany.__table__
+_ACTIVATE = (update(_MC).where(_MC.c.id == bindparam("v_id"), _MC.c.status == "pending")
+             .values(status="active", in_portfolio=True, batch_id=None, next_attempt_at=None, last_error=None,
+                     attempts=0, band=bindparam("v_band"), score=bindparam("v_score"),
+                     credit_limit=bindparam("v_limit"), currency=bindparam("v_currency"),
+                     description=bindparam("v_description"), rated_at=bindparam("v_rated_at"),
+                     checked_at=bindparam("v_checked_at")))
+
+
+def _activate_listed(session: Session, batch_ids: list[int], listing: dict[str, dict], out: dict) -> None:
+    """The companies of these batches that the listing shows: active, with the listing's rating as their
+    first (history row and ``rating_changed`` in the outbox, as :func:`monitor.record_rating`). Plain
+    statements in bulk (thousands of companies at once), not one ORM object each."""
+    m = _monitor()
+    cols = [_MC.c.id, _MC.c.tenant_id, _MC.c.company_id, _MC.c.country, _MC.c.connect_id, _MC.c.band, _MC.c.score,
+            _MC.c.credit_limit, _MC.c.currency, _MC.c.description, _MC.c.rated_at, _MC.c.checked_at]
+    found = session.execute(select(*cols).where(_MC.c.batch_id.in_(batch_ids), _MC.c.status == "pending")).all()
+    rows: dict = {}
+    params = []
+    for row in found:
+        entry = listing.get(row.connect_id)
+        if entry is None:
+            continue
+        mc = SimpleNamespace(**row._mapping)
+        rating = monitored_rating(entry)
+        if rating.band is not None or rating.score is not None:
+            m.record_rating(session, mc, rating, "monitoring", batch=rows)
+        mc.checked_at = m.now()
+        params.append({"v_id": mc.id, "v_band": mc.band, "v_score": mc.score, "v_limit": mc.credit_limit,
+                       "v_currency": mc.currency, "v_description": mc.description, "v_rated_at": mc.rated_at,
+                       "v_checked_at": mc.checked_at})
+    for i in range(0, len(params), 1000):
+        session.execute(_ACTIVATE, params[i:i + 1000], execution_options={"synchronize_session": False})
+    m.write_batch(session, rows)
+    out["active"] += len(params)
 
 
 def _due(batch: EnrolBatch, now) -> bool:

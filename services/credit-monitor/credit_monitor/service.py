@@ -9,6 +9,7 @@ import threading
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
+from sqlalchemy.orm import Session
 
 from service_common.context import CallerProvider
 from service_common.db import Database, ping
@@ -48,8 +49,9 @@ class CreditMonitorService:
     # -- events and timers ------------------------------------------------
     @event_handler("crm", "company_identified")
     def on_company_identified(self, payload):
-        """Records the company (one insert); the enrolment timer enrols it with others in a batch."""
-        monitor.company_identified(self.db.session, self.creditsafe, payload)
+        """Records the company (with the events arriving at the same time, in one transaction); the
+        enrolment timer enrols it with others in a batch."""
+        _recorder(self.db.engine, self.creditsafe).record(payload)
 
     @timer(interval=ENROL_INTERVAL)
     def enrol(self):
@@ -121,6 +123,19 @@ class CreditMonitorService:
         if not ts.enabled or ts.portfolio_id is None:
             return {"events": 0, "new": 0, "changed": 0}
         return monitor.poll_tenant(session, self.creditsafe, ts)
+
+
+_recorders: dict[int, monitor.Recorder] = {}
+
+
+def _recorder(engine, clients) -> monitor.Recorder:
+    """One group-commit recorder per database engine (per container)."""
+    recorder = _recorders.get(id(engine))
+    if recorder is None or recorder.engine is not engine:
+        recorder = monitor.Recorder(lambda: Session(engine, expire_on_commit=False), clients)
+        recorder.engine = engine
+        _recorders[id(engine)] = recorder
+    return recorder
 
 
 def _id(value, field: str = "company_id") -> int:
