@@ -15,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from . import errors, rpc
@@ -26,29 +27,29 @@ from .web import is_htmx, login_required
 bp = Blueprint("records", __name__)
 
 TABS = [
-    ("timeline", "Timeline"),
-    ("contacts", "Contacts"),
-    ("projects", "Projects & agreements"),
-    ("tasks", "Tasks"),
-    ("meetings", "Meetings"),
-    ("activities", "Activity log"),
-    ("invoices", "Invoices"),
-    ("history", "History"),
+    ("timeline", _l("Timeline")),
+    ("contacts", _l("Contacts")),
+    ("projects", _l("Projects & agreements")),
+    ("tasks", _l("Tasks")),
+    ("meetings", _l("Meetings")),
+    ("activities", _l("Activity log")),
+    ("invoices", _l("Invoices")),
+    ("history", _l("History")),
 ]
 PROJECT_STATUSES = [
-    ("request", "Request"),
-    ("not_started", "Not started"),
-    ("active", "Active"),
-    ("active_urgent", "Active – urgent"),
-    ("solved_ended", "Solved – ended"),
-    ("solved_ongoing", "Solved – ongoing"),
+    ("request", _l("Request")),
+    ("not_started", _l("Not started")),
+    ("active", _l("Active")),
+    ("active_urgent", _l("Active – urgent")),
+    ("solved_ended", _l("Solved – ended")),
+    ("solved_ongoing", _l("Solved – ongoing")),
 ]
-AGREEMENT_KINDS = [("cooperation", "Cooperation agreement"), ("price", "Price agreement"),
-                   ("framework", "Framework agreement"), ("other", "Other")]
-AGREEMENT_STATUSES = [("draft", "Draft"), ("sent", "Sent"), ("signed", "Signed")]
-PRIORITIES = [("low", "Low"), ("normal", "Normal"), ("high", "High")]
-ACTIVITY_KINDS = [("call", "Phone call"), ("visit", "Customer visit"), ("sales_meeting", "Sales meeting"),
-                  ("follow_up", "Follow-up"), ("email", "E-mail"), ("note", "Note")]
+AGREEMENT_KINDS = [("cooperation", _l("Cooperation agreement")), ("price", _l("Price agreement")),
+                   ("framework", _l("Framework agreement")), ("other", _l("Other"))]
+AGREEMENT_STATUSES = [("draft", _l("Draft")), ("sent", _l("Sent")), ("signed", _l("Signed"))]
+PRIORITIES = [("low", _l("Low")), ("normal", _l("Normal")), ("high", _l("High"))]
+ACTIVITY_KINDS = [("call", _l("Phone call")), ("visit", _l("Customer visit")), ("sales_meeting", _l("Sales meeting")),
+                  ("follow_up", _l("Follow-up")), ("email", _l("E-mail")), ("note", _l("Note"))]
 DURATIONS = [15, 30, 45, 60, 90, 120, 180, 240, 480]
 
 
@@ -128,7 +129,7 @@ def _find(items: list[dict], rid: int) -> dict:
     for item in items:
         if item["id"] == rid:
             return item
-    raise errors.NotFound("That record does not exist (any more).")
+    raise errors.NotFound(_("That record does not exist (any more)."))
 
 
 @bp.app_template_filter("phone")
@@ -175,8 +176,8 @@ def _invalid(kind: str, cid: int, record, form: Form, options: dict):
 # -- contacts ---------------------------------------------------------------------------------
 def _read_contact(form: Form) -> dict:
     return {
-        "first_name": form.text("first_name", required=True, max_len=100, label="First name"),
-        "last_name": form.text("last_name", required=True, max_len=100, label="Last name"),
+        "first_name": form.text("first_name", required=True, max_len=100, label=_("First name")),
+        "last_name": form.text("last_name", required=True, max_len=100, label=_("Last name")),
         "title": form.text("title", max_len=120),
         "email": form.email("email"),
         "phone": form.text("phone", max_len=40),
@@ -241,7 +242,7 @@ def contact_active(cid: int, rid: int):
 # -- projects ------------------------------------------------------------------------------------
 def _read_project(form: Form) -> dict:
     data = {
-        "name": form.text("name", required=True, max_len=200, label="A name"),
+        "name": form.text("name", required=True, max_len=200, label=_("A name")),
         "type": form.choice("type", dict(PROJECT_TYPES)),
         "status": form.choice("status", dict(PROJECT_STATUSES)),
         "start_date": form.date("start_date"),
@@ -249,7 +250,7 @@ def _read_project(form: Form) -> dict:
         "owner_id": form.integer("owner_id"),
     }
     if data["start_date"] and data["end_date"] and data["end_date"] < data["start_date"]:
-        form.error("end_date", "The end date is before the start date.")
+        form.error("end_date", _("The end date is before the start date."))
     return data
 
 
@@ -316,7 +317,7 @@ def project_update(cid: int, rid: int):
 # -- agreements ------------------------------------------------------------------------------------
 def _read_agreement(form: Form) -> dict:
     data = {
-        "title": form.text("title", required=True, max_len=200, label="A title"),
+        "title": form.text("title", required=True, max_len=200, label=_("A title")),
         "kind": form.choice("kind", dict(AGREEMENT_KINDS)),
         "status": form.choice("status", dict(AGREEMENT_STATUSES)),
         "project_id": form.integer("project_id"),
@@ -324,7 +325,7 @@ def _read_agreement(form: Form) -> dict:
         "valid_to": form.date("valid_to"),
     }
     if data["valid_from"] and data["valid_to"] and data["valid_to"] < data["valid_from"]:
-        form.error("valid_to", "The end date is before the start date.")
+        form.error("valid_to", _("The end date is before the start date."))
     return data
 
 
@@ -384,7 +385,7 @@ def agreement_update(cid: int, rid: int):
 def agreement_status(cid: int, rid: int):
     status = request.form.get("status")
     if status not in dict(AGREEMENT_STATUSES):
-        raise errors.ValidationFailed("Choose draft, sent or signed.", {"field": "status"})
+        raise errors.ValidationFailed(_("Choose draft, sent or signed."), {"field": "status"})
     return _record("agreement", cid, rpc.update_agreement(rid, {"status": status}), editing=False,
                    headers={"HX-Trigger": "countsChanged"})
 
@@ -392,7 +393,7 @@ def agreement_status(cid: int, rid: int):
 # -- tasks -------------------------------------------------------------------------------------------
 def _read_task(form: Form) -> dict:
     return {
-        "title": form.text("title", required=True, max_len=200, label="A title"),
+        "title": form.text("title", required=True, max_len=200, label=_("A title")),
         "due_date": form.date("due_date"),
         "assignee_id": form.integer("assignee_id"),
         "priority": form.choice("priority", dict(PRIORITIES), default="normal"),
@@ -475,7 +476,7 @@ def _meeting_options(cid: int) -> dict:
 
 def _read_meeting(form: Form) -> dict:
     data = {
-        "title": form.text("title", required=True, max_len=200, label="A title"),
+        "title": form.text("title", required=True, max_len=200, label=_("A title")),
         "starts_at": form.datetime("starts_at", _tz(), required=True),
         "duration_minutes": form.integer("duration_minutes", min_value=5, max_value=1440, required=True),
         "place": form.text("place", max_len=200),
@@ -486,7 +487,7 @@ def _read_meeting(form: Form) -> dict:
     }
     if form.flag("with_follow_up"):
         data["follow_up"] = {
-            "title": form.text("follow_up.title", required=True, max_len=200, label="The follow-up's title"),
+            "title": form.text("follow_up.title", required=True, max_len=200, label=_("The follow-up's title")),
             "due_date": form.date("follow_up.due_date", required=True),
             "assignee_id": form.integer("follow_up.assignee_id"),
         }
@@ -537,7 +538,7 @@ def _read_activity(form: Form) -> dict:
         "at": form.datetime("at", _tz(), required=True),
         "user_id": form.integer("user_id"),
         "contact_id": form.integer("contact_id"),
-        "text": form.text("text", required=True, max_len=4000, label="A text"),
+        "text": form.text("text", required=True, max_len=4000, label=_("A text")),
     }
 
 
