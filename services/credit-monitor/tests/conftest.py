@@ -11,9 +11,11 @@ eventlet.monkey_patch()  # noqa: E402 - services run eventlet-patched
 
 import socket
 import time
+import uuid
 
 import pytest
 import requests
+from nameko.standalone.events import event_dispatcher
 
 from credit_monitor import standin
 from credit_monitor.service import DATABASE, MIGRATIONS, CreditMonitorService
@@ -72,14 +74,26 @@ def secret_key():
 @pytest.fixture
 def credit_service(container_factory_real, database_url, creditsafe, secret_key):
     """The service on the real broker, its DB, pointed at the stand-in."""
-    def start():
+    def start(**extra):
         container = container_factory_real(CreditMonitorService, {
             "CREDIT_DATABASE_URL": database_url, "CREDITSAFE_URL": creditsafe.url,
             "CREDITSAFE_USERNAME": standin.DEV_USERNAME, "CREDITSAFE_PASSWORD": standin.DEV_PASSWORD,
-            "CREDIT_SECRET_KEY": secret_key, "CREDITSAFE_RETRIES": 1, "CREDIT_EVENTS_PAGE_SIZE": 7})
+            "CREDIT_SECRET_KEY": secret_key, "CREDITSAFE_RETRIES": 1, "CREDIT_EVENTS_PAGE_SIZE": 7, **extra})
         container.start()
         return container
     return start
+
+
+@pytest.fixture
+def identify(rabbit_uri):
+    dispatch = event_dispatcher({"AMQP_URI": rabbit_uri})
+
+    def send(tenant_id, company_id, country, org_number, event_id=None):
+        payload = {"event_id": event_id or str(uuid.uuid4()), "tenant_id": tenant_id, "company_id": company_id,
+                   "country": country, "org_number": org_number, "name": f"Company {company_id}"}
+        dispatch("crm", "company_identified", payload)
+        return payload
+    return send
 
 
 def wait_for(check, timeout=15.0, interval=0.05):

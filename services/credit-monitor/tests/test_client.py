@@ -139,3 +139,39 @@ def test_every_page_of_notification_events_is_read(creditsafe):
     assert len(pages) == total == -(-len(events) // 4) and len(pages) >= 3
     assert len({e["eventId"] for e in events}) == len(events) >= 9
     assert {e["company"]["id"] for e in events} == {f"NO-X-{r}" for r in regs}
+
+
+def test_an_import_file_adds_many_companies_once_after_creditsafe_processed_it(creditsafe):
+    client = client_for(creditsafe)
+    pid = client.ensure_portfolio("imports")
+    regs = known_numbers("GB", 12)
+    safe = [client.find_company("GB", reg)["safeNo"] for reg in regs]
+    status = client.import_companies(pid, safe + safe[:3])  # duplicates in the file are ignored
+    assert status.startswith("Accepted for processing. Import Id ")
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(list(client.portfolio_companies(pid))) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    listed = {c["id"]: c for c in client.portfolio_companies(pid, page_size=5)}  # every page
+    assert set(listed) == {f"GB-0-{reg}" for reg in regs}
+    c = creditsafe.state.company("GB", regs[0])
+    assert (listed[c.id]["ratingCommon"], listed[c.id]["ratingLocal"]) == (c.band, str(c.score))
+    client.import_companies(pid, safe[:4] + ["GB99999999"])  # again, and a number Creditsafe does not have
+    time.sleep(0.5)
+    assert len(list(client.portfolio_companies(pid))) == 12
+    assert creditsafe.control("stats")["requests"]["POST /v1/monitoring/portfolios/{id}/import"] == 2
+
+
+def test_an_import_without_its_file_is_a_400(creditsafe):
+    from credit_monitor.creditsafe import RequestRejected
+
+    client = client_for(creditsafe)
+    pid = client.ensure_portfolio("imports")
+    with pytest.raises(RequestRejected) as err:
+        client.request("POST", f"/monitoring/portfolios/{pid}/import", files={"other": ("x.csv", b"a\r\n", "text/csv")})
+    assert err.value.status == 400
+    with pytest.raises(RequestRejected) as err:
+        client.request("POST", f"/monitoring/portfolios/{pid}/import",
+                       files={"importCsv": ("x.csv", b"Name\r\nAcme\r\n", "text/csv")})
+    assert err.value.status == 400 and "Safe Number" in str(err.value)

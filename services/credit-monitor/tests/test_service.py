@@ -1,10 +1,8 @@
 """The credit_monitor service over real RabbitMQ and a real database, against the stand-in."""
-import uuid
 
 import pytest
 from nameko.events import event_handler
 from nameko.exceptions import RemoteError
-from nameko.standalone.events import event_dispatcher
 from sqlalchemy import func, select
 
 from credit_monitor.models import MonitoredCompany, ProcessedEvent, RatingHistory, TenantSettings
@@ -37,18 +35,6 @@ def collector(container_factory_real, rabbit_uri):
     container = container_factory_real(RatingCollector)
     container.start()
     return RECEIVED
-
-
-@pytest.fixture
-def identify(rabbit_uri):
-    dispatch = event_dispatcher({"AMQP_URI": rabbit_uri})
-
-    def send(tenant_id, company_id, country, org_number, event_id=None):
-        payload = {"event_id": event_id or str(uuid.uuid4()), "tenant_id": tenant_id, "company_id": company_id,
-                   "country": country, "org_number": org_number, "name": f"Company {company_id}"}
-        dispatch("crm", "company_identified", payload)
-        return payload
-    return send
 
 
 def card(rpc_factory, tenant_id, company_id):
