@@ -93,27 +93,40 @@ def add_event(session: Session, event_type: str, payload: dict) -> str:
     return event_id
 
 
-def relay(session: Session, dispatch, limit: int = 500) -> int:
-    """Publish unpublished outbox rows in order, then mark them. Several relays may
-    run: on PostgreSQL rows are taken with SKIP LOCKED; elsewhere a duplicate publish
-    is harmless (every handler is idempotent by event id)."""
-    q = select(Outbox).where(Outbox.published_at.is_(None)).order_by(Outbox.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    rows = session.scalars(q).all()
-    if not rows:
+def relay(session: Session, publish, limit: int = 500, lease: float = 30.0) -> int:
+    """Publish unpublished outbox rows (up to ``limit``, oldest first) in one go, then mark
+    them; -> rows taken. Several relays (instances, the timer and a kick) may run at once:
+    each claims its rows first (a conditional UPDATE with a token and a lease), so a row
+    is published by one relay; a relay that dies lets its rows go after ``lease`` seconds.
+    A publish that fails releases the claim at once. Consumers are idempotent by event id
+    anyway (a row published but not marked, when the process dies, goes again)."""
+    t = time.time()
+    free = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < t)
+    ids = list(session.scalars(select(Outbox.id).where(Outbox.published_at.is_(None), free).order_by(Outbox.id)
+                               .limit(limit)))
+    if not ids:
         session.rollback()
         return 0
-    done = []
+    token = uuid.uuid4().hex
+    session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.published_at.is_(None), free)
+                    .values(relay_token=token, claimed_until=t + lease).execution_options(synchronize_session=False))
+    session.commit()
+    rows = session.execute(select(Outbox.id, Outbox.event_type, Outbox.payload).where(
+        Outbox.id.in_(ids), Outbox.relay_token == token, Outbox.published_at.is_(None)).order_by(Outbox.id)).all()
     try:
-        for row in rows:
-            dispatch(row.event_type, json.loads(row.payload))
-            done.append(row.id)
-    finally:
-        if done:
-            session.execute(update(Outbox).where(Outbox.id.in_(done)).values(published_at=now()))
+        publish([(r.event_type, json.loads(r.payload)) for r in rows])
+    except BaseException:
+        session.rollback()
+        session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.relay_token == token,
+                                             Outbox.published_at.is_(None))
+                        .values(relay_token=None, claimed_until=None).execution_options(synchronize_session=False))
         session.commit()
-    return len(done)
+        raise
+    if rows:
+        session.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows])).values(published_at=now())
+                        .execution_options(synchronize_session=False))
+    session.commit()
+    return len(ids)
 
 
 # -- sender ------------------------------------------------------------------------
@@ -272,6 +285,7 @@ def create(session: Session, settings: Settings, tenant_id: int, sender: dict, d
     session.add(campaign)
     session.flush()
     values, total, skipped = [], 0, 0
+    mids = render.message_ids(settings.secret, campaign.id, settings.domain)
     for e in rows:
         if e.get("address") is None:
             skipped += 1
@@ -285,9 +299,10 @@ def create(session: Session, settings: Settings, tenant_id: int, sender: dict, d
             "contact_id": e.get("contact_id"), "company_name": (e.get("company_name") or "")[:200] or None,
             "first_name": e.get("first_name"), "last_name": e.get("last_name"),
             "status": "skipped" if skip else "pending", "skip_reason": skip, "attempts": 0,
-            "message_id": render.message_id(settings.secret, campaign.id, e["address"], settings.domain)})
-    for i in range(0, len(values), 1000):
-        session.execute(insert(CampaignMessage), values[i:i + 1000])
+            "message_id": mids(e["address"])})
+    table = CampaignMessage.__table__
+    for i in range(0, len(values), 2000):  # core executemany: one statement for many rows
+        session.connection().execute(table.insert(), values[i:i + 2000])
     campaign.total, campaign.skipped = total, skipped
     _queue_batches(session, settings, campaign, select(M.id).where(M.campaign_id == campaign.id, M.status == "pending"))
     try:
@@ -492,7 +507,7 @@ def _write_marks(session: Session, campaign: Campaign, token: str, marks: list[d
             "to": m["to"], "subject": m["subject"], "sent_at": m["sent_at"].isoformat(), "event_id": event_id},
             separators=(",", ":"))})
     if events:
-        session.execute(insert(Outbox), events)
+        session.connection().execute(Outbox.__table__.insert(), events)
 
 
 def _claim_and_send(session, settings, conn, campaign, proto, instance_id, token, ids, stats, beat) -> int:

@@ -42,8 +42,19 @@ class Crm:
                 return user
         raise errors.Unauthenticated("Your user is unknown to the crm")
 
-    def recipients(self, selection: dict, kinds: list[str], page: int = 500) -> Iterator[dict]:
-        """Every recipient row of the selection, page by page (keyset on company id)."""
+    def recipients(self, selection: dict, kinds: list[str], page: int = 1000) -> Iterator[dict]:
+        """Every recipient row of the selection, in company id order, ``page`` companies a call
+        (the crm's maximum). A selection of ids is asked for one slice of the ids at a time
+        (each call carries and checks ``page`` ids, not all of them); a filter is paged by
+        keyset on the company id."""
+        if selection.get("ids") is not None:
+            ids = sorted(set(selection["ids"]))
+            for i in range(0, len(ids), page):
+                yield from self._pages({**selection, "ids": ids[i:i + page]}, kinds, page)
+            return
+        yield from self._pages(selection, kinds, page)
+
+    def _pages(self, selection: dict, kinds: list[str], page: int) -> Iterator[dict]:
         after = 0
         while True:
             reply = self._call("list_recipients", selection, kinds, after, page)

@@ -21,6 +21,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from pathlib import Path
 
 SCHEMA = """
@@ -53,7 +54,37 @@ def open_store(path: str) -> sqlite3.Connection:
     return conn
 
 
+_HEADERS = (b"message-id", b"subject", b"from", b"to")
+
+
+def _decode(value: str) -> str:
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):  # a broken encoded word: keep it as it came
+        return value
+
+
+def headers_of(raw: bytes) -> dict:
+    """Message-ID, Subject, From and To of a message (unfolded, encoded words decoded)
+    without parsing the whole message."""
+    end = raw.find(b"\r\n\r\n")
+    head = raw[:end if end >= 0 else len(raw)].replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    out = {}
+    for line in head.split(b"\r\n"):
+        name, sep, value = line.partition(b":")
+        key = name.strip().lower()
+        if sep and key in _HEADERS and key.decode() not in out:
+            out[key.decode()] = _decode(value.strip().decode("utf-8", "replace"))
+    return out
+
+
 class Handler:
+    """Every message is kept before it is acknowledged: ``handle_DATA`` queues its row and
+    waits; the rows queued in one turn of the event loop are written in one transaction
+    (a group commit), then every waiting DATA gets its 250 (or 451 if the write failed)."""
+
     def __init__(self, store: str, refuse=(), drop_once=(), delay: float = 0.0):
         self.db = open_store(store)
         self.refuse = {a.lower() for a in refuse}
@@ -61,6 +92,16 @@ class Handler:
         self.dropped: set[str] = set()
         self.delay = delay
         self.lock = threading.Lock()
+        self.queued: list[tuple[tuple, asyncio.Future]] = []
+        self.seen: set[str] = {r[0] for r in self.db.execute("SELECT message_id FROM received WHERE message_id != ''")}
+        self.received = 0
+        self.duplicates = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        """Advertise PIPELINING (RFC 2920): aiosmtpd reads and answers commands in order,
+        so a client may send MAIL, RCPT and DATA in one write."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         a = address.lower()
@@ -77,15 +118,47 @@ class Handler:
         if self.delay:
             await asyncio.sleep(self.delay)
         raw = envelope.original_content or envelope.content
-        msg = message_from_bytes(raw, policy=policy.default)
-        with self.lock:
-            self.db.execute(
-                "INSERT INTO received (received_at, mail_from, rcpt_tos, message_id, subject, from_header, to_header, raw)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (time.time(), envelope.mail_from or "", json.dumps(envelope.rcpt_tos), str(msg.get("Message-ID") or ""),
-                 str(msg.get("Subject") or ""), str(msg.get("From") or ""), str(msg.get("To") or ""), raw))
-            self.db.commit()
+        h = headers_of(raw)
+        mid = h.get("message-id", "")
+        row = (time.time(), envelope.mail_from or "", json.dumps(envelope.rcpt_tos), mid, h.get("subject", ""),
+               h.get("from", ""), h.get("to", ""), raw)
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        if not self.queued:
+            loop.call_soon(self._flush)
+        self.queued.append((row, done))
+        try:
+            await done
+        except sqlite3.Error as exc:
+            return f"451 4.3.0 could not store the message: {exc}"
         return "250 Message accepted for delivery"
+
+    def _flush(self) -> None:
+        batch, self.queued = self.queued, []
+        try:
+            with self.lock:
+                self.db.executemany(
+                    "INSERT INTO received (received_at, mail_from, rcpt_tos, message_id, subject, from_header,"
+                    " to_header, raw) VALUES (?,?,?,?,?,?,?,?)", [row for row, _ in batch])
+                self.db.commit()
+        except sqlite3.Error as exc:
+            try:
+                self.db.rollback()
+            except sqlite3.Error:
+                pass
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for row, done in batch:
+            self.received += 1
+            if row[3]:
+                if row[3] in self.seen:
+                    self.duplicates += 1
+                    print(f"devsmtp: duplicate Message-ID {row[3]} (to {row[2]})", flush=True)
+                self.seen.add(row[3])
+            if not done.done():
+                done.set_result(None)
 
 
 def main(argv=None) -> None:
@@ -114,13 +187,15 @@ def main(argv=None) -> None:
 # -- reading the store (the mailer's dev_outbox RPC, the tests) --------------------------
 def read(store: str, limit: int = 50, to: str | None = None) -> dict:
     if not store or not Path(store).exists():
-        return {"enabled": False, "items": [], "total": 0}
+        return {"enabled": False, "items": [], "total": 0, "duplicates": 0}
     conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=10)
     try:
         where, params = "", []
         if to:
             where, params = "WHERE lower(rcpt_tos) LIKE ?", [f"%{to.lower()}%"]
         total = conn.execute(f"SELECT count(*) FROM received {where}", params).fetchone()[0]
+        duplicates = conn.execute(f"SELECT count(*) - count(DISTINCT message_id) FROM received {where}",
+                                  params).fetchone()[0]
         rows = conn.execute(f"SELECT id, received_at, mail_from, rcpt_tos, message_id, subject, from_header, to_header, raw"
                             f" FROM received {where} ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
     finally:
@@ -133,7 +208,22 @@ def read(store: str, limit: int = 50, to: str | None = None) -> dict:
                       "message_id": mid, "subject": subject, "from": from_h, "to": to_h,
                       "text": text.get_content() if text is not None else "",
                       "list_unsubscribe": str(msg.get("List-Unsubscribe") or "")})
-    return {"enabled": True, "items": items, "total": total}
+    return {"enabled": True, "items": items, "total": total, "duplicates": duplicates}
+
+
+def stats(store: str, like: str = "%") -> dict:
+    """What the store holds: messages, distinct Message-IDs, duplicates (a Message-ID
+    received more than once) and recipients that got more than one message."""
+    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=30)
+    try:
+        total, distinct = conn.execute("SELECT count(*), count(DISTINCT message_id) FROM received"
+                                       " WHERE message_id LIKE ?", (like,)).fetchone()
+        rcpts = [json.loads(r[0])[0].lower() for r in conn.execute(
+            "SELECT rcpt_tos FROM received WHERE message_id LIKE ?", (like,))]
+    finally:
+        conn.close()
+    return {"received": total, "message_ids": distinct, "duplicates": total - distinct,
+            "recipients": len(set(rcpts)), "recipient_duplicates": len(rcpts) - len(set(rcpts))}
 
 
 if __name__ == "__main__":

@@ -120,6 +120,8 @@ class Outbox(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _created()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    relay_token: Mapped[str | None] = mapped_column(String(40))  # the relay that holds the row
+    claimed_until: Mapped[float | None] = mapped_column(Float)  # epoch seconds; then another relay may take it
 
 
 class RateBucket(Base):

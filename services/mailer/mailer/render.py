@@ -109,8 +109,19 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[int, str]:
 
 def message_id(secret: str, campaign_id: int, address: str, domain: str) -> str:
     """Stable per (campaign, recipient): the same on every attempt."""
-    digest = hmac.new(secret.encode(), f"mid:{campaign_id}:{address.lower()}".encode(), hashlib.sha256).hexdigest()[:20]
-    return f"<c{campaign_id}.{digest}@{domain}>"
+    return message_ids(secret, campaign_id, domain)(address)
+
+
+def message_ids(secret: str, campaign_id: int, domain: str):
+    """``message_id`` for many addresses of one campaign (the keyed hash set up once)."""
+    base = hmac.new(secret.encode(), f"mid:{campaign_id}:".encode(), hashlib.sha256)
+
+    def one(address: str) -> str:
+        h = base.copy()
+        h.update(address.lower().encode())
+        return f"<c{campaign_id}.{h.hexdigest()[:20]}@{domain}>"
+
+    return one
 
 
 # -- the message ---------------------------------------------------------------

@@ -7,6 +7,7 @@ server refused: 5xx) or ``Transient`` (4xx, dropped connection, timeout).
 """
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -61,6 +62,36 @@ def _text(resp) -> str:
     return resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
 
 
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _pipelined(conn: smtplib.SMTP, envelope_from: str, rcpt: str, msg: bytes) -> dict:
+    """One transaction in two round trips (RFC 2920 PIPELINING): MAIL, RCPT and DATA in
+    one write, their three replies, then the content. ``msg``: ASCII, CRLF line ends.
+    Raises what ``SMTP.sendmail`` raises."""
+    size = f" SIZE={len(msg)}" if conn.has_extn("size") else ""
+    conn.send(f"MAIL FROM:<{envelope_from}>{size}\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n")
+    mail, to, data = conn.getreply(), conn.getreply(), conn.getreply()
+    ok = mail[0] == 250 and to[0] in (250, 251)
+    if data[0] == 354:
+        if not ok:  # a server that opens DATA anyway: send an empty message's end, then refuse below
+            conn.send(b".\r\n")
+            conn.getreply()
+        else:
+            if not msg.endswith(b"\r\n"):
+                msg += b"\r\n"
+            conn.send(_LEADING_DOT.sub(b"..", msg) + b".\r\n")
+            code, resp = conn.getreply()
+            if code != 250:
+                raise smtplib.SMTPDataError(code, resp)
+            return {}
+    if mail[0] != 250:
+        raise smtplib.SMTPSenderRefused(mail[0], mail[1], envelope_from)
+    if to[0] not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({rcpt: to})
+    raise smtplib.SMTPDataError(*data)
+
+
 class SmtpSession:
     """One open connection; reconnects lazily after a failure."""
 
@@ -93,7 +124,9 @@ class SmtpSession:
         if self.conn is None:
             self.conn = self._connect()
         try:
-            if isinstance(msg, bytes):
+            if isinstance(msg, bytes) and self.conn.has_extn("pipelining"):
+                refused = _pipelined(self.conn, envelope_from, rcpt, msg)
+            elif isinstance(msg, bytes):
                 refused = self.conn.sendmail(envelope_from, [rcpt], msg)
             else:
                 refused = self.conn.send_message(msg, from_addr=envelope_from, to_addrs=[rcpt])

@@ -39,7 +39,7 @@ def sending_rows(database_url) -> set[str]:
 
 
 def test_kill_9_mid_campaign_then_restart(clients, smtp_factory, database_url, rabbit_uri, tmp_path):
-    smtp = smtp_factory("--delay", "0.05")
+    smtp = smtp_factory("--delay", "0.2")  # slow enough that the kill lands mid-campaign (6 batches send at once)
     crm, mailer = clients["crm"], clients["mailer"]
     ids = make_companies(crm, 40, 2, prefix="Kill")  # 120 addresses
     log = tmp_path / "mailer.log"
