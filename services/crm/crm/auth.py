@@ -22,7 +22,7 @@ from zxcvbn import zxcvbn  # loads its dictionaries once, at start (not inside t
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from . import totp, util
+from . import collation, totp, util
 from .exceptions import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from .models import Department, LoginAttempt, LoginChallenge, RecoveryCode, Tenant, User
 from .schemas import (AccountLanguageIn, DepartmentIn, LoginIn, PasswordChangeIn, PasswordResetIn, TenantSettingsIn, TotpLoginIn, UserChanges,
@@ -409,7 +409,10 @@ def set_tenant_settings(session: Session, tenant_id: int, admin_id: int | None, 
         tenant.require_2fa = data.require_2fa
     fields = data.model_fields_set
     if "language" in fields:
+        before = collation.language(tenant.language, tenant.currency)
         tenant.language = data.language
+        if collation.language(tenant.language, tenant.currency) != before:  # issue 13: names sort anew
+            collation.rekey_tenant(session, tenant_id)
     if "timezone" in fields:
         tenant.timezone = data.timezone
     session.commit()

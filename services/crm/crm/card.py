@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from service_common import images, orgnr, text
 
-from . import checks, history, util
+from . import checks, collation, history, util
 from .exceptions import NotFound, ValidationError
 from .models import (Attribute, Company, CompanyAddress, CompanyAttributeValue, CompanyInvoiceTotal, CompanyLogo,
                      CompanyMailFlag, CompanyOwner, CompanyTag, CompanyWord, Department, Tag, User)
@@ -259,7 +259,7 @@ def update(session: Session, tenant_id: int, user_id: int | None, company_id: in
 
         credit.note_identified(session, c)
     if "name" in changed:
-        c.sort_name = text.sort_key(c.name)
+        c.sort_name = collation.key(c.name, collation.tenant_language(session, tenant_id))
     if "industry_text" in changed:
         c.industry_words = industry_words(c.industry_text)
     if "owner_ids" in given:

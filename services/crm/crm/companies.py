@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service_common import orgnr, text
 
-from . import card, counters, credit, history
+from . import card, collation, counters, credit, history
 from .exceptions import NotFound, ValidationError
 from .models import Company, CompanyMailFlag, CompanyWord, Project
 from .schemas import CompanyIn, CompanySearch, dump_company
@@ -33,6 +33,29 @@ def index_words(session: Session, company: Company) -> None:
     )
 
 
+def check_input(raw, partial: bool = False) -> dict:
+    """issue 13: what ``create`` (or, ``partial``, ``card.update``) would refuse in ``raw``, every
+    field at once, without writing: the schema's errors and the phone number's (checked per country)."""
+    from .schemas import CompanyChanges, check
+
+    errors: list[dict] = []
+    try:
+        check(CompanyChanges if partial else CompanyIn, raw)
+    except ValidationError as exc:
+        errors = list(exc.errors) or [{"field": exc.field, "message": exc.message}]
+    bad = {e.get("field") for e in errors}
+    if isinstance(raw, dict) and isinstance(raw.get("phone"), str) and raw["phone"].strip() and "phone" not in bad:
+        country = raw.get("country") if raw.get("country") in ("NO", "SE", "DK", "GB") else "NO"
+        try:
+            card.phone_for(raw["phone"].strip(), country)
+        except ValidationError as exc:
+            errors.append({"field": "phone", "message": exc.message})
+    if errors:
+        first = errors[0]
+        raise ValidationError(f"{first['field']}: {first['message']}", field=first["field"], errors=errors)
+    return {"ok": True}
+
+
 def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyIn) -> dict:
     """A new company with its owners, addresses and an optional start project,
     all in one transaction. Returns the whole card."""
@@ -48,7 +71,7 @@ def create(session: Session, tenant_id: int, user_id: int | None, data: CompanyI
     company = Company(
         tenant_id=tenant_id,
         name=data.name,
-        sort_name=text.sort_key(data.name),
+        sort_name=collation.key(data.name, collation.tenant_language(session, tenant_id)),
         org_number=data.org_number,
         country=data.country,
         city=city,

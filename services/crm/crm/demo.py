@@ -13,6 +13,7 @@ from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from service_common import text
+from . import collation
 from .models import Company, CompanyWord
 
 COUNTRY = {
@@ -131,10 +132,11 @@ def generate(n: int, seed: int = 42) -> Iterator[dict]:
 def load(session: Session, tenant_id: int, n: int, seed: int = 42, batch: int = 5000) -> int:
     """Insert ``n`` generated companies (and their search words) for a tenant."""
     done = 0
+    lang = collation.tenant_language(session, tenant_id)
     rows = list(generate(n, seed))
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
-        values = [{**r, "tenant_id": tenant_id, "sort_name": text.sort_key(r["name"])} for r in chunk]
+        values = [{**r, "tenant_id": tenant_id, "sort_name": collation.key(r["name"], lang)} for r in chunk]
         session.execute(insert(Company), values)
         ids = {
             (country, org): id_
@@ -284,6 +286,7 @@ def load_full(session: Session, tenant_id: int, n: int, seed: int = 42, batch: i
                          CompanyOwner, CompanyTag, Contact, Invoice, Project, Task, Tenant)
 
     rng = random.Random(seed * 7919 + 1)
+    lang = collation.tenant_language(session, tenant_id)
     user_ids, dept_ids = ensure_staff(session, tenant_id)
     tag_ids, attrs = ensure_tags_and_attributes(session, tenant_id)
     next_id = (session.scalar(select(func.max(Company.id))) or 0) + 1
@@ -396,7 +399,7 @@ def load_full(session: Session, tenant_id: int, n: int, seed: int = 42, batch: i
                     t["attrs"] += [{"company_id": cid, "attribute_id": attr_id, "value": v, "tenant_id": tenant_id}
                                    for v in values]
             t["companies"].append({
-                **r, "id": cid, "tenant_id": tenant_id, "sort_name": text.sort_key(r["name"]), "region": region,
+                **r, "id": cid, "tenant_id": tenant_id, "sort_name": collation.key(r["name"], lang), "region": region,
                 "legal_form": r["name"].rsplit(" ", 1)[-1] if not r["name"].endswith("(publ)") else "AB",
                 "industry_code": code, "industry_text": industry,
                 "industry_words": f" {' '.join(text.words(industry))} ", "employees": rng.choice([3, 8, 15, 40, 120, 600]),

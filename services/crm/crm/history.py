@@ -72,7 +72,7 @@ def apply(session: Session, obj, changes: dict, tenant_id: int, company_id: int,
 # -- plain words (issue 13): labels, not column names; formatted values; one entry per save -------
 ENTITY_LABELS = {"company": "Company", "address": "Address", "invoice_settings": "Invoice", "contact": "Contact",
                  "project": "Project", "agreement": "Agreement", "task": "Task", "meeting": "Meeting",
-                 "attribute": "Attribute"}
+                 "attribute": "Attribute", "activity": "Activity"}
 FIELD_LABELS = {
     "name": "name", "org_number": "organisation number", "country": "country", "legal_form": "legal form",
     "industry_code": "industry code", "industry_text": "industry", "employees": "employees", "website": "website",
@@ -84,6 +84,9 @@ FIELD_LABELS = {
     "valid_from": "valid from", "valid_to": "valid to", "signed_at": "signed", "project_id": "project",
     "rating": "credit rating", "due_date": "due date", "assignee_id": "assignee", "priority": "priority", "contact_id": "contact",
     "done": "done", "done_at": "done at", "street": "street", "postcode": "postcode",
+    # issue 13: meetings and activities edited after creation
+    "starts_at": "start", "duration_minutes": "duration (minutes)", "place": "place", "users": "coworkers",
+    "contacts": "contact persons", "at": "time", "user_id": "coworker", "text": "text",
 }
 ADDRESS_LABELS = {"visiting": "visiting address", "postal": "postal address", "billing": "billing address"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

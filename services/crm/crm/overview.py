@@ -28,7 +28,7 @@ from .schemas import OverviewQuery
 
 C = Company
 _CODE = re.compile(r"^[0-9][0-9.]*$")
-TOP = 30
+LONG_FACETS = ("region", "city", "industry", "tag")  # issue 13: cut at ``facet_limit``, never at a fixed 30
 WALK_FROM = 3000  # a live search matching more companies than this walks the name index
 
 
@@ -232,18 +232,39 @@ def list_companies(session: Session, tenant_id: int, user_id: int | None, q: Ove
                 "invoiced_this_year": util.money(r.amount_minor), "currency": currency,
                 "credit_band": r.credit_band, "credit_score": r.credit_score,
             })
-    facets = facet_counts(session, tenant_id, user_id, q, cache, total) if q.facets else None
-    return {"items": items, "total": total, "page": q.page, "per_page": q.per_page, "sort": q.sort, "facets": facets}
+    out = {"items": items, "total": total, "page": q.page, "per_page": q.per_page, "sort": q.sort, "facets": None,
+           "labels": {"industry": industry_labels(session, tenant_id, q.industry)}}
+    if q.facets:
+        out["facets"], out["facet_values"] = facet_counts(session, tenant_id, user_id, q, cache, total, with_sizes=True)
+    return out
+
+
+def industry_labels(session: Session, tenant_id: int, values: list[str]) -> dict:
+    """issue 13: the industry text of each selected industry code (for the active-filter chip)."""
+    return _industry_texts(session, tenant_id, [v.strip() for v in values if _CODE.match(v.strip())])
+
+
+def _industry_texts(session: Session, tenant_id: int, codes: list[str]) -> dict:
+    if not codes:
+        return {}
+    rows = session.execute(select(C.industry_code, func.min(C.industry_text)).where(
+        C.tenant_id == tenant_id, C.industry_code.in_(codes), C.industry_text.is_not(None)).group_by(C.industry_code))
+    return {code: text_ for code, text_ in rows if text_}
 
 
 ONE_PASS_MAX = 40_000  # up to this many matching companies, one pass beats a GROUP BY per column
 
 
 def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: OverviewQuery, cache: dict | None = None,
-                 total: int | None = None) -> dict:
+                 total: int | None = None, with_sizes: bool = False):
     """Counts per value of each filter, each over the other filters (a facet
-    ignores its own selection, so its other values stay visible)."""
+    ignores its own selection, so its other values stay visible). Long facets
+    (city, region, industry, tag) give their ``q.facet_limit`` biggest values
+    plus every selected value; ``with_sizes`` also returns how many values each
+    long facet has in all (so the panel can offer the rest)."""
     cache = cache if cache is not None else {}
+    limit = q.facet_limit
+    sizes: dict[str, int] = {}
 
     def where(dim):
         return conditions(session, tenant_id, user_id, q, skip=dim, _attr_cache=cache)
@@ -252,7 +273,13 @@ def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: Overv
         n = func.count().label("n")
         stmt = select(column, n).where(*where(dim), column.is_not(None)).group_by(column).order_by(n.desc(), column)
         if top:
-            stmt = stmt.limit(top)
+            sizes[dim] = session.scalar(select(func.count(func.distinct(column))).where(*where(dim))) or 0
+            rows = list(session.execute(stmt.limit(top)))
+            missing = [v for v in getattr(q, dim) if v not in {r[0] for r in rows}]
+            if missing and len(rows) < sizes[dim]:  # selected values outside the top come too
+                rows += list(session.execute(select(column, n).where(*where(dim), column.in_(missing))
+                                             .group_by(column).order_by(column)))
+            return [{"value": v, "count": c} for v, c in rows]
         return [{"value": v, "count": c} for v, c in session.execute(stmt)]
 
     # The company columns whose own filter is not set share one WHERE: count them all in one
@@ -270,14 +297,17 @@ def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: Overv
     def counted(dim, top=None):
         if dim in shared:
             pairs = sorted(shared[dim].items(), key=lambda kv: (-kv[1], kv[0]))
-            return [{"value": v, "count": c} for v, c in (pairs[:top] if top else pairs)]
+            if top:
+                sizes[dim] = len(pairs)
+                pairs = pairs[:top]  # nothing selected in an unfiltered facet: nothing else to add
+            return [{"value": v, "count": c} for v, c in pairs]
         return simple(dim, columns[dim], top)
 
     out = {
         "relationship": counted("relationship"),
         "country": counted("country"),
-        "region": counted("region"),
-        "city": counted("city", TOP),
+        "region": counted("region", limit),
+        "city": counted("city", limit),
         "credit_band": sorted(counted("credit_band"), key=lambda f: f["value"]),  # issue 10
     }
     n = func.count().label("n")
@@ -297,19 +327,21 @@ def facet_counts(session: Session, tenant_id: int, user_id: int | None, q: Overv
     out["department"] = [{"value": d, "label": labels.get(d, "?"), "count": c} for d, c in rows]
     tag_where = where("tag")
     if len(tag_where) == 1:
-        rows = session.execute(select(CompanyTag.tag_id, n).where(CompanyTag.tenant_id == tenant_id)
-                               .group_by(CompanyTag.tag_id).order_by(n.desc()).limit(100)).all()
+        stmt = select(CompanyTag.tag_id, n).where(CompanyTag.tenant_id == tenant_id).group_by(CompanyTag.tag_id)
     else:
-        rows = session.execute(
-            select(CompanyTag.tag_id, n).join(C, C.id == CompanyTag.company_id)
-            .where(*tag_where).group_by(CompanyTag.tag_id).order_by(n.desc()).limit(100)
-        ).all()
-    labels = dict(session.execute(select(Tag.id, Tag.name).where(Tag.tenant_id == tenant_id)).all()) if rows else {}
-    out["tag"] = [{"value": labels.get(t, "?"), "count": c} for t, c in rows]
-    rows = [(f["value"], f["count"]) for f in counted("industry", TOP)]
-    out["industry"] = [
-        {"value": code, "count": c, "label": session.scalar(
-            select(C.industry_text).where(C.tenant_id == tenant_id, C.industry_code == code).limit(1))}
-        for code, c in rows
-    ]
-    return out
+        stmt = (select(CompanyTag.tag_id, n).join(C, C.id == CompanyTag.company_id)
+                .where(*tag_where).group_by(CompanyTag.tag_id))
+    rows = session.execute(stmt.order_by(n.desc(), CompanyTag.tag_id).limit(limit)).all()
+    sizes["tag"] = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    tags = dict(session.execute(select(Tag.id, Tag.name).where(Tag.tenant_id == tenant_id)).all()) if sizes["tag"] else {}
+    if q.tag and len(rows) < sizes["tag"]:  # selected tags outside the top come too
+        folded = {t.strip().casefold() for t in q.tag}
+        have = {r[0] for r in rows}
+        wanted = [i for i, name in tags.items() if name.casefold() in folded and i not in have]
+        if wanted:
+            rows += session.execute(stmt.where(CompanyTag.tag_id.in_(wanted))).all()
+    out["tag"] = [{"value": tags.get(t, "?"), "count": c} for t, c in rows]
+    rows = [(f["value"], f["count"]) for f in counted("industry", limit)]
+    texts = _industry_texts(session, tenant_id, [code for code, _c in rows])  # one query, not one per value
+    out["industry"] = [{"value": code, "count": c, "label": texts.get(code)} for code, c in rows]
+    return (out, sizes) if with_sizes else out

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from . import card, counters, history, util
 from .exceptions import NotFound, ValidationError
 from .models import Activity, Agreement, Contact, Meeting, MeetingAttendee, Project, Task, User
-from .schemas import (ACTIVE_PROJECT, ActivityIn, AgreementChanges, AgreementIn, ContactChanges, ContactIn,
-                      MeetingIn, ProjectChanges, ProjectIn, TaskChanges, TaskIn)
+from .schemas import (ACTIVE_PROJECT, ActivityChanges, ActivityIn, AgreementChanges, AgreementIn, ContactChanges,
+                      ContactIn, MeetingChanges, MeetingIn, ProjectChanges, ProjectIn, TaskChanges, TaskIn)
 
 
 def _get(session: Session, model, tenant_id: int, record_id, label: str):
@@ -290,6 +290,59 @@ def create_meeting(session: Session, tenant_id: int, user_id: int | None, data: 
     return _meeting_out(session, meeting)
 
 
+def update_meeting(session: Session, tenant_id: int, user_id: int | None, meeting_id: int, data: MeetingChanges) -> dict:
+    """issue 13: change a meeting after creation; each changed field is logged,
+    attendees as one "users"/"contacts" entry with the names before and after."""
+    meeting = _get(session, Meeting, tenant_id, meeting_id, "meeting")
+    given = data.model_fields_set
+    changes = data.model_dump(include=given & {"title", "duration_minutes", "place", "notes"})
+    if "starts_at" in given:
+        changes["starts_at"] = util.utc(data.starts_at)
+    history.apply(session, meeting, changes, tenant_id, meeting.company_id, user_id, "meeting")
+    attendees = session.scalars(select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id)
+                                .order_by(MeetingAttendee.id)).all()
+    at = history.save_time(session)
+    for field, column, wanted in (("user_ids", "user_id", data.user_ids), ("contact_ids", "contact_id", data.contact_ids)):
+        if field not in given:
+            continue
+        wanted = list(dict.fromkeys(wanted))
+        if field == "user_ids":
+            util.users(session, tenant_id, wanted, field)
+            label = util.names(session, tenant_id, wanted)
+        else:
+            label = {}
+            for contact_id in wanted:
+                c = util.contact(session, tenant_id, meeting.company_id, contact_id, field)
+                label[c.id] = f"{c.first_name} {c.last_name}".strip()
+        current = [getattr(a, column) for a in attendees if getattr(a, column) is not None]
+        if current == wanted:
+            continue
+        before = _attendee_names(session, tenant_id, column, current)
+        for a in attendees:
+            if getattr(a, column) is not None:
+                session.delete(a)
+        session.flush()
+        if wanted:
+            session.execute(insert(MeetingAttendee), [{"meeting_id": meeting.id, "user_id": None, "contact_id": None,
+                                                       column: i} for i in wanted])
+        history.log(session, tenant_id, meeting.company_id, user_id, "meeting", meeting.id,
+                    "users" if field == "user_ids" else "contacts", before,
+                    ", ".join(label.get(i, "?") for i in wanted) or None, at=at)
+    session.commit()
+    return _meeting_out(session, meeting)
+
+
+def _attendee_names(session: Session, tenant_id: int, column: str, ids: list[int]) -> str | None:
+    if not ids:
+        return None
+    if column == "user_id":
+        names = util.names(session, tenant_id, ids)
+    else:
+        names = {c.id: f"{c.first_name} {c.last_name}".strip()
+                 for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    return ", ".join(names.get(i, "?") for i in ids)
+
+
 def _ics_text(value: str | None) -> str:
     """Text for a calendar property: every line break becomes a plain newline (which
     icalendar escapes as \\n; a bare CR would otherwise reach the file and split a line),
@@ -386,5 +439,21 @@ def log_activity(session: Session, tenant_id: int, user_id: int | None, data: Ac
                         at=util.utc(data.at) if data.at else util.now(), user_id=who, contact_id=data.contact_id,
                         text=data.text)
     session.add(activity)
+    session.commit()
+    return _activity_out(session, activity)
+
+
+def update_activity(session: Session, tenant_id: int, user_id: int | None, activity_id: int,
+                    data: ActivityChanges) -> dict:
+    """issue 13: change an activity after creation; each changed field is logged."""
+    activity = _get(session, Activity, tenant_id, activity_id, "activity")
+    changes = data.model_dump(include=data.model_fields_set)
+    if "at" in changes:
+        changes["at"] = util.utc(data.at)
+    if "user_id" in changes and changes["user_id"] is not None:
+        util.user(session, tenant_id, changes["user_id"], "user_id")
+    if "contact_id" in changes:
+        util.contact(session, tenant_id, activity.company_id, changes["contact_id"], "contact_id")
+    history.apply(session, activity, changes, tenant_id, activity.company_id, user_id, "activity")
     session.commit()
     return _activity_out(session, activity)

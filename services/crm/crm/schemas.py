@@ -168,6 +168,8 @@ class OverviewQuery(Schema):
     page: int = Field(default=1, ge=1, le=1_000_000)
     per_page: int = Field(default=50, ge=1, le=200)
     facets: bool = False
+    # issue 13: values per long facet (city, region, industry, tag); selected values always come too
+    facet_limit: int = Field(default=200, ge=1, le=5000)
 
     _lists = field_validator("relationship", "country", "region", "city", "industry", "owner", "department", "tag",
                              mode="before")(classmethod(lambda cls, v: _listify(v)))
@@ -405,6 +407,40 @@ class ActivityIn(Schema):
     user_id: int | None = None
     contact_id: int | None = None
     text: Text = Field(default=None, max_length=10_000)
+
+
+class MeetingChanges(Schema):
+    """issue 13: a meeting edited after creation; only the fields given change."""
+    title: str = Field(default=None, min_length=1, max_length=200)
+    starts_at: datetime = None
+    duration_minutes: int = Field(default=None, ge=5, le=24 * 60)
+    place: Text = Field(default=None, max_length=200)
+    user_ids: list[int] = Field(default=None, max_length=50)
+    contact_ids: list[int] = Field(default=None, max_length=50)
+    notes: Text = Field(default=None, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name in ("title", "starts_at", "duration_minutes", "user_ids", "contact_ids"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be empty")
+        return self
+
+
+class ActivityChanges(Schema):
+    """issue 13: an activity edited after creation; only the fields given change."""
+    kind: ActivityKind = None
+    at: datetime = None
+    user_id: int | None = None
+    contact_id: int | None = None
+    text: Text = Field(default=None, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name in ("kind", "at"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be empty")
+        return self
 
 
 Money = Decimal

@@ -18,9 +18,9 @@ from service_common.idempotency import once  # issue 12: retried writes never do
 
 from . import api_clients, auth, card, companies, demo, history, invoices, overview, records, views
 from .exceptions import EXPECTED, Forbidden, ValidationError
-from .schemas import (ApiClientCredentials, ApiClientIn, ActivityIn, ActivityListQuery, AddressesIn, AgreementChanges, AgreementIn, AttributeIn,
+from .schemas import (ApiClientCredentials, ApiClientIn, ActivityChanges, ActivityIn, ActivityListQuery, AddressesIn, AgreementChanges, AgreementIn, AttributeIn,
                       CompanyChanges, CompanyIn, CompanySearch, ContactChanges, ContactIn, ContactListQuery,
-                      CopyAddressIn, CreditIn, DepartmentIn, InvoiceIn, InvoiceSettingsIn, LoginIn, LogoIn, MeetingIn, OrgRefs,
+                      CopyAddressIn, CreditIn, DepartmentIn, InvoiceIn, InvoiceSettingsIn, LoginIn, LogoIn, MeetingChanges, MeetingIn, OrgRefs,
                       OverviewQuery, ProjectChanges, ProjectIn, TagsIn, TagsQuery, TaskChanges, TaskIn, TaskListQuery,
                       TimelineQuery, UserIn, ViewIn, bounded_text, check)
 from .schemas import (AccountLanguageIn, CodeIn, PasswordChangeIn, PasswordConfirmIn, PasswordResetIn, TenantSettingsIn, TotpLoginIn,
@@ -237,6 +237,13 @@ class CrmService:
                     lambda: companies.create(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
+    def check_company(self, company, partial=False):
+        """issue 13: validate without writing (every bad field at once): ``ValidationError`` or ``{"ok": true}``.
+        ``partial``: the fields of an update (``CompanyChanges``), else a new company (``CompanyIn``)."""
+        self.caller.require()
+        return companies.check_input(company, _bool(partial, "partial"))
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_company(self, company_id):
         return card.get(self.db.session, self.caller.require().tenant_id, _id(company_id))
 
@@ -434,6 +441,12 @@ class CrmService:
                     lambda: records.create_meeting(self.db.session, caller.tenant_id, caller.user_id, data))
 
     @rpc(expected_exceptions=EXPECTED)
+    def update_meeting(self, meeting_id, changes):
+        caller = self.caller.require()
+        return records.update_meeting(self.db.session, caller.tenant_id, caller.user_id, _id(meeting_id, "id"),
+                                      check(MeetingChanges, changes))
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_meeting_ics(self, meeting_id):
         return records.get_meeting_ics(self.db.session, self.caller.require().tenant_id, _id(meeting_id, "id"))
 
@@ -448,6 +461,12 @@ class CrmService:
         data = check(ActivityIn, activity)
         return once(self.db.session, caller.tenant_id, idempotency_key, "log_activity",
                     lambda: records.log_activity(self.db.session, caller.tenant_id, caller.user_id, data))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_activity(self, activity_id, changes):
+        caller = self.caller.require()
+        return records.update_activity(self.db.session, caller.tenant_id, caller.user_id, _id(activity_id, "id"),
+                                       check(ActivityChanges, changes))
 
     # -- invoices (called by the invoicing system) -------------------------------
     @rpc(expected_exceptions=EXPECTED)

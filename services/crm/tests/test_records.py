@@ -127,6 +127,59 @@ def test_meetings_calendar_file_and_activities(clients, world):
     assert [t["kind"] for t in older] == ["activity"] and older[0]["title"] == "Visit"
 
 
+def test_meetings_and_activities_are_edited_after_creation(clients, world):
+    """issue 13: update_meeting / update_activity change only the fields given and log each change."""
+    rpc = clients["admin"]
+    cid = rpc.create_company({"name": "Rediger AS", "country": "NO"})["id"]
+    per = rpc.create_contact({"company_id": cid, "first_name": "Per", "last_name": "Dahl"})
+    eva = rpc.create_contact({"company_id": cid, "first_name": "Eva", "last_name": "Lie"})
+    meeting = rpc.create_meeting({"company_id": cid, "title": "Statusmøte", "starts_at": "2026-12-02T09:00:00+01:00",
+                                  "duration_minutes": 60, "place": "Kontoret", "notes": "Prisliste",
+                                  "user_ids": [world["admin"]], "contact_ids": [per["id"]]})
+    same = rpc.update_meeting(meeting["id"], {"title": "Statusmøte 2"})
+    assert same["title"] == "Statusmøte 2"
+    assert {k: v for k, v in same.items() if k != "title"} == {k: v for k, v in meeting.items() if k != "title"}
+    changed = rpc.update_meeting(meeting["id"], {"starts_at": "2026-12-03T10:30:00+01:00", "duration_minutes": 45,
+                                                 "place": None, "notes": "Ny agenda", "user_ids": [world["kari"]],
+                                                 "contact_ids": [eva["id"], per["id"]]})
+    assert changed["starts_at"] == "2026-12-03T09:30:00+00:00" and changed["duration_minutes"] == 45
+    assert changed["place"] is None and changed["notes"] == "Ny agenda" and changed["title"] == "Statusmøte 2"
+    assert [u["name"] for u in changed["users"]] == ["Kari User"]
+    assert [c["name"] for c in changed["contacts"]] == ["Eva Lie", "Per Dahl"]
+    assert rpc.list_meetings(cid) == [changed]
+    history = {(h["entity"], h["field"]): h for h in rpc.company_history(cid)}
+    assert history[("meeting", "title")]["new"] == "Statusmøte 2"
+    assert history[("meeting", "users")]["old"] == "Anne Admin" and history[("meeting", "users")]["new"] == "Kari User"
+    assert history[("meeting", "contacts")]["new"] == "Eva Lie, Per Dahl"
+    assert ("meeting", "duration_minutes") in history and ("meeting", "place") in history
+    for bad, field in (({"title": ""}, "title"), ({"title": None}, "title"), ({"duration_minutes": 1}, "duration_minutes"),
+                       ({"user_ids": [world["b_admin"]]}, "user_ids"), ({"contact_ids": [999999]}, "contact_ids"),
+                       ({"starts_at": "soon"}, "starts_at"), ({"company_id": 1}, "company_id")):
+        err = remote_error(rpc.update_meeting, meeting["id"], bad)
+        assert err.exc_type == "ValidationError" and field in str(err), bad
+    assert rpc.list_meetings(cid) == [changed]
+
+    call = rpc.log_activity({"company_id": cid, "kind": "call", "contact_id": per["id"], "text": "Interessert",
+                             "at": "2026-03-01T10:00:00Z"})
+    edited = rpc.update_activity(call["id"], {"text": "Svært interessert"})
+    assert edited == {**call, "text": "Svært interessert"}
+    edited = rpc.update_activity(call["id"], {"kind": "visit", "at": "2026-03-02T11:00:00Z", "contact_id": eva["id"],
+                                              "user_id": world["kari"]})
+    assert edited["kind"] == "visit" and edited["at"] == "2026-03-02T11:00:00+00:00"
+    assert edited["contact"]["name"] == "Eva Lie" and edited["user"]["name"] == "Kari User"
+    assert edited["text"] == "Svært interessert"
+    assert rpc.list_activities(cid) == [edited]
+    assert {("activity", "text"), ("activity", "kind")} <= {(h["entity"], h["field"]) for h in rpc.company_history(cid)}
+    for bad, field in (({"kind": "party"}, "kind"), ({"kind": None}, "kind"), ({"contact_id": 999999}, "contact_id"),
+                       ({"user_id": world["b_admin"]}, "user_id"), ({"company_id": 1}, "company_id")):
+        err = remote_error(rpc.update_activity, call["id"], bad)
+        assert err.exc_type == "ValidationError" and field in str(err), bad
+    b = clients["b"]
+    assert remote_error(b.update_meeting, meeting["id"], {"title": "x"}).exc_type == "NotFound"
+    assert remote_error(b.update_activity, call["id"], {"text": "x"}).exc_type == "NotFound"
+    assert rpc.list_activities(cid) == [edited]
+
+
 def test_another_tenant_can_neither_read_nor_change_any_record(clients, world):
     a, b = clients["admin"], clients["b"]
     cid = a.create_company({"name": "Hemmelig AS", "country": "NO"})["id"]
