@@ -2,6 +2,7 @@
 sign-in security, departments and attributes (admins only)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from . import errors, rpc
@@ -32,7 +33,7 @@ def _coworker(user_id: int) -> dict:
     for u in rpc.list_users():
         if u["id"] == user_id:
             return u
-    raise errors.NotFound("No such coworker.")
+    raise errors.NotFound(_("No such coworker."))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -112,8 +113,8 @@ def departments():
                            errors=field_errors), status
 
 
-ATTRIBUTE_TYPES = [("bool", "Yes / no"), ("stars", "Stars (1–5)"), ("text", "Text"),
-                   ("dropdown", "Dropdown (one of a list)"), ("multi", "Multiple choice (several of a list)")]
+ATTRIBUTE_TYPES = [("bool", _l("Yes / no")), ("stars", _l("Stars (1–5)")), ("text", _l("Text")),
+                   ("dropdown", _l("Dropdown (one of a list)")), ("multi", _l("Multiple choice (several of a list)"))]
 
 
 @bp.route("/attributes", methods=["GET", "POST"])
@@ -125,11 +126,11 @@ def attributes():
         form = {k: (request.form.get(k) or "").strip() for k in ("name", "type", "options")}
         options = [o.strip() for o in form["options"].replace("\n", ",").split(",") if o.strip()]
         if not form["name"]:
-            field_errors["name"] = "A name is required."
+            field_errors["name"] = _("A name is required.")
         if form["type"] not in dict(ATTRIBUTE_TYPES):
-            field_errors["type"] = "Choose a type."
+            field_errors["type"] = _("Choose a type.")
         elif form["type"] in ("dropdown", "multi") and not options:
-            field_errors["options"] = "List the options, separated by commas."
+            field_errors["options"] = _("List the options, separated by commas.")
         if not field_errors:
             try:
                 rpc.create_attribute({"name": form["name"], "type": form["type"],

@@ -3,6 +3,7 @@ exchange their secret for a short-lived caller token at ``POST /api/token``
 and then call the services' RPC API with it (README, "Calling the RPC API")."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, jsonify, render_template, request
 
 from . import errors, tokens
@@ -10,8 +11,8 @@ from .rpc import api_clients as rpc
 from .web import admin_required, csrf
 
 bp = Blueprint("api", __name__)
-SCOPES = [("companies:read", "Read companies and everything on their cards"),
-          ("companies:write", "Create and change companies and their records")]
+SCOPES = [("companies:read", _l("Read companies and everything on their cards")),
+          ("companies:write", _l("Create and change companies and their records"))]
 TOKEN_TTL = 900
 
 
@@ -22,9 +23,9 @@ def clients():
     if request.method == "POST":
         form = {"name": (request.form.get("name") or "").strip(), "scopes": request.form.getlist("scopes")}
         if not form["name"]:
-            field_errors["name"] = "Give the client a name, for example the program or team that uses it."
+            field_errors["name"] = _("Give the client a name, for example the program or team that uses it.")
         if not form["scopes"]:
-            field_errors["scopes"] = "Tick at least one right."
+            field_errors["scopes"] = _("Tick at least one right.")
         if not field_errors:
             try:
                 created = rpc.create_api_client(form["name"], form["scopes"])

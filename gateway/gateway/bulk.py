@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -24,15 +25,15 @@ from .web import login_required
 bp = Blueprint("bulk", __name__, url_prefix="/bulk")
 
 KINDS = {
-    "add_tags": "Add tags",
-    "remove_tags": "Remove tags",
-    "set_attributes": "Set attributes",
-    "set_relationship": "Change relationship",
+    "add_tags": _l("Add tags"),
+    "remove_tags": _l("Remove tags"),
+    "set_attributes": _l("Set attributes"),
+    "set_relationship": _l("Change relationship"),
 }
 CONFIRM_ABOVE = 50
 SAMPLE = 5
 # Buttons of other features in the bar: (endpoint, label), shown when that feature is installed.
-EXTRA_BUTTONS = (("mail.compose", "E-mail"), ("exports.dialog", "Excel report"))
+EXTRA_BUTTONS = (("mail.compose", _l("E-mail")), ("exports.dialog", _l("Excel report")))
 LEAVE, CLEAR = "", "__clear__"
 
 
@@ -92,11 +93,11 @@ def _tags(form) -> tuple[list[str], dict]:
     tags = [" ".join(t.split()) for t in (form.get("new_tags") or "").split(",")]
     tags = [t for t in tags if t]
     if not tags:
-        return [], {"new_tags": "Type one or more tags (separate several with commas)."}
+        return [], {"new_tags": _("Type one or more tags (separate several with commas).")}
     if any(len(t) > 50 for t in tags):
-        return [], {"new_tags": "A tag has at most 50 characters."}
+        return [], {"new_tags": _("A tag has at most 50 characters.")}
     if len(tags) > 20:
-        return [], {"new_tags": "At most 20 tags at once."}
+        return [], {"new_tags": _("At most 20 tags at once.")}
     return tags, {}
 
 
@@ -118,13 +119,13 @@ def _values(form, attributes: list[dict]) -> tuple[dict, dict]:
             values[str(a["id"])] = raw == "yes"
         elif a["type"] == "stars":
             if not raw.isdigit():
-                errs[name] = "Choose 1 to 5 stars."
+                errs[name] = _("Choose 1 to 5 stars.")
                 continue
             values[str(a["id"])] = int(raw)
         else:
             values[str(a["id"])] = raw
     if not values and not errs:
-        errs["__root__"] = "Choose at least one attribute to set."
+        errs["__root__"] = _("Choose at least one attribute to set.")
     return values, errs
 
 
@@ -158,7 +159,7 @@ def apply(kind: str):
         change, errs = _values(form, attributes)
     else:
         change = form.get("relationship") or ""
-        errs = {} if change in dict(RELATIONSHIPS) else {"relationship": "Choose a relationship."}
+        errs = {} if change in dict(RELATIONSHIPS) else {"relationship": _("Choose a relationship.")}
     if errs:
         return _dialog(kind, sel, raw, rpc_bulk.bulk_preview(sel, SAMPLE), form, errs, 422)
     if form.get("confirmed") != "1":  # (once confirmed, the count was shown: no second look-up)

@@ -9,6 +9,7 @@ rating with its date and says "could not update".
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, render_template, request
 
 from . import errors, rpc
@@ -18,8 +19,8 @@ from .web import admin_required, login_required
 bp = Blueprint("credit", __name__)
 
 CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 320, 110, 30, 8, 8, 20
-BANDS = [("A", 71, 100, "Very low risk"), ("B", 51, 70, "Low risk"), ("C", 30, 50, "Moderate risk"),
-         ("D", 21, 29, "High risk"), ("E", 1, 20, "Very high risk / not rated")]
+BANDS = [("A", 71, 100, _l("Very low risk")), ("B", 51, 70, _l("Low risk")), ("C", 30, 50, _l("Moderate risk")),
+         ("D", 21, 29, _l("High risk")), ("E", 1, 20, _l("Very high risk / not rated"))]
 
 
 def chart(history: list[dict]) -> dict | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, Response, render_template, request, stream_with_context
 
 from . import errors
@@ -25,11 +26,11 @@ from .web import is_htmx, login_required, render
 
 bp = Blueprint("exports", __name__)
 
-FORMATS = (("xlsx", "Excel (.xlsx)"), ("csv", "CSV (UTF-8, semicolons)"))
+FORMATS = (("xlsx", _l("Excel (.xlsx)")), ("csv", _l("CSV (UTF-8, semicolons)")))
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "csv": "text/csv; charset=utf-8"}
-STATUS_LABELS = {"queued": "Waiting", "running": "Running", "done": "Ready", "failed": "Failed",
-                 "cancelled": "Cancelled", "expired": "Expired"}
+STATUS_LABELS = {"queued": _l("Waiting"), "running": _l("Running"), "done": _l("Ready"), "failed": _l("Failed"),
+                 "cancelled": _l("Cancelled"), "expired": _l("Expired")}
 
 
 def _count(raw) -> int | None:
@@ -71,13 +72,13 @@ def start():
     columns = form.getlist("columns")
     problems = {}
     if not columns:
-        problems["columns"] = "Pick at least one column."
+        problems["columns"] = _("Pick at least one column.")
     fmt = form.get("format") or "xlsx"
     if fmt not in CONTENT_TYPES:
-        problems["format"] = "Pick Excel or CSV."
+        problems["format"] = _("Pick Excel or CSV.")
     title = (form.get("title") or "").strip() or "Companies"
     if len(title) > 100:
-        problems["title"] = "At most 100 characters."
+        problems["title"] = _("At most %(n)s characters.", n=100)
     if problems:
         return _dialog(raw, count, form, problems, 422)
     try:
@@ -128,7 +129,7 @@ def cancel(export_id: int):
 def download(export_id: int):
     job = rpc_exports.get_export(export_id)
     if not job.get("downloadable") or not job.get("chunk_count"):
-        raise errors.NotFound("This export has no file to download (not ready yet, failed, or expired).")
+        raise errors.NotFound(_("This export has no file to download (not ready yet, failed, or expired)."))
 
     def chunks():
         for n in range(job["chunk_count"]):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from . import errors
@@ -27,11 +28,11 @@ from .web import admin_required, csrf, is_htmx, login_required, render
 bp = Blueprint("mail", __name__, url_prefix="/mail")
 public = Blueprint("unsubscribe", __name__)
 
-KINDS = (("company", "The companies' own e-mail"), ("contacts", "Their active contact persons"))
-SKIP_LABELS = {"no_address": "no e-mail address", "unsubscribed": "unsubscribed",
-               "inactive": "contact marked inactive", "marketing_protection": "under marketing protection"}
-FIELDS = (("company_name", "Company name"), ("first_name", "Contact's first name"),
-          ("last_name", "Contact's last name"), ("sender_name", "Your name"), ("sender_title", "Your title"))
+KINDS = (("company", _l("The companies' own e-mail")), ("contacts", _l("Their active contact persons")))
+SKIP_LABELS = {"no_address": _l("no e-mail address"), "unsubscribed": _l("unsubscribed"),
+               "inactive": _l("contact marked inactive"), "marketing_protection": _l("under marketing protection")}
+FIELDS = (("company_name", _l("Company name")), ("first_name", _l("Contact's first name")),
+          ("last_name", _l("Contact's last name")), ("sender_name", _l("Your name")), ("sender_title", _l("Your title")))
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 PER_PAGE = 100
 
@@ -97,7 +98,7 @@ def compose():
     if form.get("load_template") and template_id.isdigit():
         t = rpc_mail.get_template(int(template_id))
         form["subject"], form["body"] = t["subject"], t["body"]
-    field_errors = {} if kinds else {"kinds": "Choose who gets the e-mail."}
+    field_errors = {} if kinds else {"kinds": _("Choose who gets the e-mail.")}
     return _compose(form, raw, _audience(sel, kinds), kinds, field_errors)
 
 
@@ -143,11 +144,11 @@ def send():
     message = _message(form)
     field_errors = {}
     if not kinds:
-        field_errors["kinds"] = "Choose who gets the e-mail."
+        field_errors["kinds"] = _("Choose who gets the e-mail.")
     if not message["subject"]:
-        field_errors["subject"] = "Write a subject."
+        field_errors["subject"] = _("Write a subject.")
     if not message["body"].strip():
-        field_errors["body"] = "Write the message."
+        field_errors["body"] = _("Write the message.")
     if not field_errors:
         try:
             campaign = rpc_mail.create_campaign({**message, "selection": sel, "kinds": kinds,

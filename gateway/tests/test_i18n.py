@@ -97,7 +97,8 @@ def test_catalogs_keep_placeholders(extracted):
             strings = entry.string if isinstance(entry.string, (tuple, list)) else (entry.string,)
             wanted = set(placeholder.findall(ids[-1])) - {"%(num)s"}
             for s in strings:
-                assert wanted <= set(placeholder.findall(s)), (lang, entry.id, s)
+                if s:  # an untranslated form falls back to English
+                    assert wanted <= set(placeholder.findall(s)), (lang, entry.id, s)
 
 
 # -- the language of a request ----------------------------------------------------------------
