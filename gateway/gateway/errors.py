@@ -114,12 +114,19 @@ SERVICE_MESSAGES = {
     "Company not found": _l("Company not found"),
     "Use more different characters.": _l("Use more different characters."),
     "This password is easy to guess.": _l("This password is easy to guess."),
+    # service_common.images (logo uploads, checked in the gateway and again in the crm)
+    "The file is damaged or not really a PNG, JPEG or WebP image.":
+        _l("The file is damaged or not really a PNG, JPEG or WebP image."),
+    "Choose an image file to upload.": _l("Choose an image file to upload."),
 }
 _PATTERNS = [
     (re.compile(r"^Wrong code\. Check the time on your phone and try again \((\d+) tries left\)\.$"),
      lambda m: _("Wrong code. Check the time on your phone and try again (%(n)s tries left).", n=m.group(1))),
     (re.compile(r"^Use at least (\d+) characters \(this one has (\d+)\)\.$"),
      lambda m: _("Use at least %(min)s characters (this one has %(n)s).", min=m.group(1), n=m.group(2))),
+    (re.compile(r"^The image is larger than (\d+) × (\d+) pixels\. Scale it down and upload it again\.$"),
+     lambda m: _("The image is larger than %(w)s × %(h)s pixels. Scale it down and upload it again.", w=m.group(1),
+                 h=m.group(2))),
     (re.compile(r"^String should have at most (\d+) characters?$"),
      lambda m: _("At most %(n)s characters.", n=m.group(1))),
 ]

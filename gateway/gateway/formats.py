@@ -131,6 +131,9 @@ def init_app(app) -> None:
     app.jinja_env.filters["d_short"] = date_short
     app.jinja_env.filters["dt_input"] = datetime_input
     app.jinja_env.filters["minutes"] = minutes
+    from .errors import say  # a service's message in the user's language, where known (issue 14)
+
+    app.jinja_env.filters["say"] = say
     # option lists for the form macros: [(value, text), ...]
     app.jinja_env.filters["zip_with"] = lambda values, texts: list(zip(values, texts))
     app.jinja_env.filters["zip_pairs"] = lambda values: [(v, v) for v in values or []]
