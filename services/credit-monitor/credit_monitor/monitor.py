@@ -229,12 +229,14 @@ _NEW_COMPANY = text(
     " :in_portfolio, 0, CURRENT_TIMESTAMP) ON CONFLICT (tenant_id, company_id) DO NOTHING")
 
 
-def company_identified(session: Session, clients: Clients, payload: dict, commit: bool = True) -> bool:
+def company_identified(session: Session, clients: Clients, payload: dict, commit: bool = True,
+                       inbox: bool = True) -> bool:
     """The crm's ``company_identified`` event: record the company (idempotent by
     the event id and by (tenant, company)); the enrolment pass does the rest
     (:mod:`credit_monitor.enrolment`). A new company is two inserts (inbox, company).
     ``commit=False``: the caller commits (:class:`Recorder`, many events in one
-    transaction). True when something now waits for enrolment."""
+    transaction); ``inbox=False``: the caller has recorded the event id already.
+    True when something now waits for enrolment."""
     def done(result: bool) -> bool:
         if commit:
             session.commit()
@@ -248,7 +250,7 @@ def company_identified(session: Session, clients: Clients, payload: dict, commit
     if enabled is None:  # a tenant's first company
         enabled = tenant_settings(session, tenant_id, clients.settings).enabled
     enabled = bool(enabled)
-    if event_id and not session.execute(_INBOX, {"event_id": event_id}).rowcount:
+    if inbox and event_id and not session.execute(_INBOX, {"event_id": event_id}).rowcount:
         return done(False)  # this event was handled before (a redelivery): nothing else was written
     if country in COUNTRIES and org_number and session.execute(_NEW_COMPANY, {
             "tenant_id": tenant_id, "company_id": company_id, "country": country, "org_number": org_number[:32],
@@ -271,6 +273,70 @@ def company_identified(session: Session, clients: Clients, payload: dict, commit
     if not mc.in_portfolio:
         mc.connect_id = None
     return done(mc.status == "pending")
+
+
+def _dialect_insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert
+
+
+def record_group(session: Session, clients: Clients, payloads: list[dict]) -> list[bool]:
+    """:func:`company_identified` for many events in one transaction (the caller commits): the
+    new companies of the group with one multi-row insert of their event ids and one of the
+    companies (``ON CONFLICT DO NOTHING RETURNING``), the rest (a redelivered event, a company
+    already known, a number removed or changed) one by one as :func:`company_identified`."""
+    results: list[bool | None] = [None] * len(payloads)
+    fast: dict[int, dict] = {}
+    seen_events, seen_companies = set(), set()
+    for i, p in enumerate(payloads):
+        event_id = str(p.get("event_id") or "")[:40]
+        key = (int(p["tenant_id"]), int(p["company_id"]))
+        country, org = str(p.get("country") or "").upper(), str(p.get("org_number") or "").strip()
+        if event_id and event_id in seen_events:
+            results[i] = False  # the same event twice in one group
+            continue
+        if event_id and country in COUNTRIES and org and key not in seen_companies:
+            fast[i] = {"event_id": event_id, "tenant_id": key[0], "company_id": key[1], "country": country,
+                       "org_number": org[:32], "name": (p.get("name") or None) and str(p["name"])[:200]}
+            seen_companies.add(key)
+        seen_events.add(event_id)
+    if fast:
+        insert_ = _dialect_insert(session)
+        tenants = {row["tenant_id"] for row in fast.values()}
+        enabled = dict(session.execute(select(TenantSettings.tenant_id, TenantSettings.enabled)
+                                       .where(TenantSettings.tenant_id.in_(tenants))).all())
+        for tenant_id in tenants - set(enabled):
+            enabled[tenant_id] = tenant_settings(session, tenant_id, clients.settings).enabled
+        inbox_t, companies_t = InboxEvent.__table__, MonitoredCompany.__table__
+        new_events = set(session.execute(
+            insert_(inbox_t).on_conflict_do_nothing().returning(inbox_t.c.event_id),
+            [{"event_id": row["event_id"]} for row in fast.values()]).scalars())
+        rows = []
+        for i, row in list(fast.items()):
+            if row["event_id"] not in new_events:
+                results[i] = False  # handled before (a redelivery)
+                del fast[i]
+            else:
+                rows.append({k: v for k, v in row.items() if k != "event_id"} | {
+                    "status": "pending" if enabled[row["tenant_id"]] else "disabled", "in_portfolio": False,
+                    "attempts": 0})
+        created = set()
+        if rows:
+            created = {tuple(r) for r in session.execute(
+                insert_(companies_t).on_conflict_do_nothing()
+                .returning(companies_t.c.tenant_id, companies_t.c.company_id), rows).all()}
+        for i, row in fast.items():
+            if (row["tenant_id"], row["company_id"]) in created:
+                results[i] = bool(enabled[row["tenant_id"]])
+            else:  # a company already known: the number may have changed
+                results[i] = company_identified(session, clients, payloads[i], commit=False, inbox=False)
+    for i, p in enumerate(payloads):
+        if results[i] is None:
+            results[i] = company_identified(session, clients, p, commit=False)
+    return results
 
 
 class Recorder:
@@ -319,7 +385,7 @@ class Recorder:
         session = self.make_session()
         try:
             try:
-                results = [company_identified(session, self.clients, slot[0], commit=False) for slot in group]
+                results = record_group(session, self.clients, [slot[0] for slot in group])
                 session.commit()
                 for slot, result in zip(group, results):
                     slot[2] = result
