@@ -16,7 +16,8 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from . import errors, images, records, rpc
-from .companies import ADDRESS_FIELDS, ADDRESS_KINDS, COUNTRIES, RELATIONSHIPS, read_address, read_company_fields
+from .companies import (ADDRESS_FIELDS, ADDRESS_KINDS, COUNTRIES, RELATIONSHIPS, add_service_errors, read_address,
+                        read_company_fields)
 from .forms import Form, multidict
 from .web import is_htmx, login_required
 
@@ -150,6 +151,7 @@ def _save_general(company_id: int, form: Form):
     changes["parent_id"] = form.integer("parent_id")
     if changes["parent_id"] == company_id:
         form.error("parent_id", _("A company cannot be its own parent."))
+    add_service_errors(form, changes, partial=True)  # issue 13: every error of the box at once
     return rpc.update_company(company_id, changes) if form.ok else None
 
 

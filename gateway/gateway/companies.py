@@ -30,22 +30,25 @@ PROJECT_TYPES = [
     ("consulting", _l("Consulting")),
     ("other", _l("Other")),
 ]
-# The overview's columns: (sort key or None, header, css class)
+# The overview's columns: (sort key or None, header, css class). issue 13: the table fits 1280 px;
+# narrower, the "opt1" columns go first (below 1280 px), then the "opt2" ones (phones), except the
+# column the list is sorted by, which always shows (app.css, "overview fits").
 COLUMNS = [
     ("name", _l("Name"), ""),
-    ("org_number", _l("Org. number"), ""),
+    ("org_number", _l("Org. number"), "opt1"),
     ("city", _l("City"), ""),
-    ("relationship", _l("Relationship"), ""),
-    (None, _l("Owners"), ""),
-    ("active_projects", _l("Active projects"), "num"),
-    ("unresolved_tasks", _l("Unresolved tasks"), "num"),
-    ("unsigned_agreements", _l("Unsigned agreements"), "num"),
-    ("invoiced_this_year", _l("Invoiced this year"), "num"),
-    ("credit_score", _l("Credit rating"), "num credit"),  # issue 10
+    ("relationship", _l("Relationship"), "opt2"),
+    (None, _l("Owners"), "opt1"),
+    ("active_projects", _l("Active projects"), "num opt2"),
+    ("unresolved_tasks", _l("Unresolved tasks"), "num opt2"),
+    ("unsigned_agreements", _l("Unsigned agreements"), "num opt2"),
+    ("invoiced_this_year", _l("Invoiced this year"), "num opt2"),
+    ("credit_score", _l("Credit rating"), "num credit opt1"),  # issue 10
 ]
 CREDIT_BANDS = [("A", _l("A · very low risk")), ("B", _l("B · low risk")), ("C", _l("C · moderate risk")),
                 ("D", _l("D · high risk")), ("E", _l("E · very high risk / not rated")), ("none", _l("No rating"))]
 FILTERABLE_ATTRIBUTES = ("bool", "stars", "dropdown", "multi")
+FACET_LIMIT, FACET_ALL = 200, 5000  # values per long facet (city, region, industry, tag): shown, and after "Show all"
 
 
 def overview_url(state: State, **kw) -> str:
@@ -54,8 +57,9 @@ def overview_url(state: State, **kw) -> str:
 
 
 # -- the overview ------------------------------------------------------------------
-def _options(key: str, facets: dict, state: State, label=None) -> list[dict]:
-    """One filter group's options: facet values with counts, plus any selected value the facets lack."""
+def _options(key: str, facets: dict, state: State, label=None, skip=()) -> list[dict]:
+    """One filter group's options: facet values with counts, plus any selected value the facets lack
+    (except ``skip``), the selected ones first."""
     out, seen = [], set()
     for f in facets.get(key) or []:
         value = str(f.get("value"))
@@ -65,16 +69,18 @@ def _options(key: str, facets: dict, state: State, label=None) -> list[dict]:
         text = f.get("label") or (label(value) if label else value)
         out.append({"value": value, "label": text, "count": f.get("count"), "checked": state.selected(key, value)})
     for value in state.lists.get(key, ()):
-        if value not in seen:
+        if value not in seen and value not in skip:
             out.append({"value": value, "label": label(value) if label else value, "count": None, "checked": True})
-    return out
+    return sorted(out, key=lambda o: not o["checked"])  # issue 13: ticked values stay on top
 
 
-def _panel(state: State, facets: dict | None, attributes: list[dict]) -> dict:
+def _panel(state: State, facets: dict | None, attributes: list[dict], labels: dict | None = None) -> dict:
     facets = facets or {}
     rel_counts = {str(f.get("value")): f.get("count") for f in facets.get("relationship") or []}
     countries = dict(COUNTRIES)
-    owners = _options("owner", facets, state)
+    industries = (labels or {}).get("industry") or {}
+    # "Mine" is its own box on top; never a second, lowercase "mine" box (issue 13: it could not be unticked)
+    owners = _options("owner", facets, state, skip=("mine",))
     owners.insert(0, {"value": "mine", "label": _("Mine"), "count": None, "checked": state.selected("owner", "mine")})
     return {
         "relationship": [{"value": code, "label": label, "count": rel_counts.get(code, 0 if facets else None),
@@ -82,7 +88,7 @@ def _panel(state: State, facets: dict | None, attributes: list[dict]) -> dict:
         "country": _options("country", facets, state, lambda v: countries.get(v, v)),
         "region": _options("region", facets, state),
         "city": _options("city", facets, state),
-        "industry": _options("industry", facets, state),
+        "industry": _options("industry", facets, state, lambda v: industries.get(v, v)),
         "owner": owners,
         "department": _options("department", facets, state),
         "tag": _options("tag", facets, state),
@@ -142,7 +148,7 @@ def index():
         calls.append(rpc.list_views)
     result, *rest = rpc.parallel(*calls)
     attributes = rest.pop(0) if len(calls) > 1 else []
-    panel = _panel(state, result.get("facets"), attributes or [])
+    panel = _panel(state, result.get("facets"), attributes or [], result.get("labels"))
     last = max(1, (result["total"] + result["per_page"] - 1) // result["per_page"]) if result.get("per_page") else 1
     context = dict(
         state=state, result=result, panel=panel, chips=_chips(state, panel), columns=COLUMNS,
@@ -166,10 +172,16 @@ def _facets_url(state: State) -> str:
 def filters():
     """The filter panel with facet counts for the current filters (loaded after the list)."""
     state = State.from_args(request.args)
-    result, attributes = rpc.parallel(lambda: rpc.list_companies(state.to_query(1, facets=True)), rpc.list_attributes)
-    panel = _panel(state, result.get("facets"), attributes or [])
+    # issue 13: long facets show their 200 biggest values (and every ticked one); "Show all" asks for the rest
+    show_all = request.args.get("all") == "1"
+    query = {**state.to_query(1, facets=True), "facet_limit": FACET_ALL if show_all else FACET_LIMIT}
+    result, attributes = rpc.parallel(lambda: rpc.list_companies(query), rpc.list_attributes)
+    panel = _panel(state, result.get("facets"), attributes or [], result.get("labels"))
+    sizes = result.get("facet_values") or {}
+    more = {key: n for key, n in sizes.items() if n > len([o for o in panel.get(key, []) if o["count"] is not None])}
     return render_template("companies/_filters.html", state=state, panel=panel, overview_url=overview_url,
-                           oob=False, facets_url=None)
+                           oob=False, facets_url=None, more=more, all_url=_facets_url(state) + ("&" if "?" in
+                           _facets_url(state) else "?") + "all=1")
 
 
 def _canonical_views(views: list[dict]) -> list[dict]:
@@ -309,6 +321,24 @@ def render_new_form(data: MultiDict, field_errors: dict | None = None, status: i
                            subunits=registry_data.rows(data), **extra, **_new_form_options()), status
 
 
+def add_service_errors(form: Form, payload: dict, partial: bool = False) -> None:
+    """All errors at once (issue 13). When the form found errors of its own it is not saved, but
+    the crm still checks every field that passed here (organisation number, phone, …), so one
+    submit shows every error instead of a second round after the first is fixed."""
+    if form.ok:
+        return
+    bad = {field.split(".")[0] for field in form.errors}
+    rest = {key: value for key, value in payload.items() if key not in bad}
+    try:
+        rpc.check_company(rest, partial)
+    except errors.ValidationFailed as exc:
+        for field, message in exc.field_errors.items():
+            if field.split(".")[0] not in bad and field != "__root__":
+                form.errors.setdefault(field, message)
+    except errors.GatewayError:  # the crm cannot check now: the form's own errors still show
+        current_app.logger.warning("check_company failed; showing the form's own errors only")
+
+
 def read_new_company(form: Form) -> dict:
     payload = read_company_fields(form)
     payload["city"] = form.text("city", max_len=120)
@@ -355,6 +385,37 @@ def read_new_invoice(form: Form, company_email: str | None) -> dict | None:
             "credit_days": 14 if credit_days is None else credit_days}
 
 
+def read_new_logo(form: Form) -> tuple[str, bytes] | None:
+    """The new-company form's logo box (issue 13, as the help article describes it): an optional
+    PNG, JPEG or WebP image, checked like the card's logo box, saved right after the company."""
+    from . import images
+    from .card import _mib, _upload_size
+
+    upload = request.files.get("logo")
+    if not upload or not upload.filename:
+        return None
+    size = _upload_size(upload)
+    if size is not None and size > images.MAX_LOGO_BYTES:
+        form.error("logo", _("The logo is %(size)s; the limit is %(limit)s. Upload a smaller PNG, JPEG or WebP image.",
+                             size=_mib(size), limit=_mib(images.MAX_LOGO_BYTES)))
+        return None
+    try:
+        return images.check_logo(upload.read(images.MAX_LOGO_BYTES + 1))
+    except images.ImageRejected as exc:
+        form.error("logo", str(exc))
+        return None
+
+
+def save_new_logo(company_id: int, logo: tuple[str, bytes]) -> None:
+    import base64
+
+    content_type, data = logo
+    try:
+        rpc.set_logo(company_id, content_type, base64.b64encode(data).decode())
+    except errors.GatewayError:  # the company exists; its card offers the logo box again
+        current_app.logger.warning("logo of new company %s not saved", company_id)
+
+
 def typed_into(data: MultiDict, q: str | None) -> MultiDict:
     """"Enter manually" keeps what was typed in the registry search (issue 13): an organisation
     number (digits, spaces, dashes, dots; or a UK number such as SC123456) goes to its field, else the name."""
@@ -377,12 +438,16 @@ def new():
     form = Form(request.form)
     payload = read_new_company(form)
     units = registry_data.read_selected(request.form)
+    logo = read_new_logo(form)
+    add_service_errors(form, payload)
     if form.ok:
         try:
             company = rpc.create_company(payload, idempotency_key=form_key())
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
         else:
+            if logo:
+                save_new_logo(company["id"], logo)
             failed = []
             if units:
                 _created, failed = registry_data.create_children(company, units, payload)

@@ -474,7 +474,7 @@ def _meeting_options(cid: int) -> dict:
     return {"users": users, "contacts": contacts}
 
 
-def _read_meeting(form: Form) -> dict:
+def _read_meeting(form: Form, follow_up: bool = True) -> dict:
     data = {
         "title": form.text("title", required=True, max_len=200, label=_("A title")),
         "starts_at": form.datetime("starts_at", _tz(), required=True),
@@ -483,8 +483,10 @@ def _read_meeting(form: Form) -> dict:
         "user_ids": form.ids("user_ids"),
         "contact_ids": form.ids("contact_ids"),
         "notes": form.text("notes", max_len=4000),
-        "follow_up": None,
     }
+    if not follow_up:  # an edit (issue 13): the follow-up task is a task of its own by then
+        return data
+    data["follow_up"] = None
     if form.flag("with_follow_up"):
         data["follow_up"] = {
             "title": form.text("follow_up.title", required=True, max_len=200, label=_("The follow-up's title")),
@@ -516,6 +518,48 @@ def meeting_create(cid: int):
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
     return _invalid("meeting", cid, None, form, _meeting_options(cid))
+
+
+def _local(value: str | None) -> str | None:
+    """A stored ISO time as its <input type=datetime-local> value in the tenant's time zone."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value).astimezone(ZoneInfo(_tz())).strftime("%Y-%m-%dT%H:%M")
+
+
+def _meeting_edit_data(meeting: dict):
+    """issue 13: a meeting as its edit form (attendees as ids, the start in local time)."""
+    kept = {k: v for k, v in meeting.items() if k not in ("starts_at", "follow_up_task_id", "users", "contacts")}
+    return multidict(kept, starts_at=_local(meeting.get("starts_at")), user_ids=meeting.get("users") or [],
+                     contact_ids=meeting.get("contacts") or [])
+
+
+@bp.get("/companies/<int:cid>/meetings/<int:rid>")
+@login_required
+def meeting_row(cid: int, rid: int):
+    return _record("meeting", cid, _find(rpc.list_meetings(cid), rid), editing=False)
+
+
+@bp.get("/companies/<int:cid>/meetings/<int:rid>/edit")
+@login_required
+def meeting_edit(cid: int, rid: int):
+    meetings, users, contacts = rpc.parallel(lambda: rpc.list_meetings(cid), _users, lambda: rpc.list_contacts(cid))
+    meeting = _find(meetings, rid)
+    return _record("meeting", cid, meeting, editing=True, data=_meeting_edit_data(meeting), users=users,
+                   contacts=contacts)
+
+
+@bp.route("/companies/<int:cid>/meetings/<int:rid>", methods=["PUT", "POST"])
+@login_required
+def meeting_update(cid: int, rid: int):
+    form = Form(request.form)
+    changes = _read_meeting(form, follow_up=False)
+    if form.ok:
+        try:
+            return _record("meeting", cid, rpc.update_meeting(rid, changes), editing=False)
+        except errors.ValidationFailed as exc:
+            form.errors.update(exc.field_errors)
+    return _invalid("meeting", cid, {"id": rid}, form, _meeting_options(cid))
 
 
 @bp.get("/meetings/<int:meeting_id>.ics")
@@ -564,6 +608,40 @@ def activity_create(cid: int):
         except errors.ValidationFailed as exc:
             form.errors.update(exc.field_errors)
     return _invalid("activity", cid, None, form, _meeting_options(cid))
+
+
+def _activity_edit_data(activity: dict):
+    """issue 13: an activity as its edit form (who and the contact as ids, the time in local time)."""
+    return multidict({**edit_data(activity).to_dict(flat=False), "at": _local(activity.get("at"))})
+
+
+@bp.get("/companies/<int:cid>/activities/<int:rid>")
+@login_required
+def activity_row(cid: int, rid: int):
+    return _record("activity", cid, _find(rpc.list_activities(cid, 500), rid), editing=False)
+
+
+@bp.get("/companies/<int:cid>/activities/<int:rid>/edit")
+@login_required
+def activity_edit(cid: int, rid: int):
+    activities, users, contacts = rpc.parallel(lambda: rpc.list_activities(cid, 500), _users,
+                                               lambda: rpc.list_contacts(cid))
+    activity = _find(activities, rid)
+    return _record("activity", cid, activity, editing=True, data=_activity_edit_data(activity), users=users,
+                   contacts=contacts)
+
+
+@bp.route("/companies/<int:cid>/activities/<int:rid>", methods=["PUT", "POST"])
+@login_required
+def activity_update(cid: int, rid: int):
+    form = Form(request.form)
+    changes = _read_activity(form)
+    if form.ok:
+        try:
+            return _record("activity", cid, rpc.update_activity(rid, changes), editing=False)
+        except errors.ValidationFailed as exc:
+            form.errors.update(exc.field_errors)
+    return _invalid("activity", cid, {"id": rid}, form, _meeting_options(cid))
 
 
 # -- timeline paging ---------------------------------------------------------------------------------

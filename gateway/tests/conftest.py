@@ -48,6 +48,7 @@ def rpc() -> FakeTransport:
     fake.on("list_users", USERS)
     fake.on("list_departments", [{"id": 2, "name": "Oslo office"}])
     fake.on("list_opt_outs", lambda cid: {})  # issue 9: e-mail opt-outs of a company's contacts
+    fake.on("check_company", lambda data, partial=False: {"ok": True})  # issue 13: the crm's dry run
     # Every logged-in request first checks its session version (gateway/web.py). Those checks are
     # answered "still valid" and kept apart in ``fake.session_checks``, so ``calls`` holds the views' calls.
     fake.session_checks = []

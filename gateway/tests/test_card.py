@@ -223,3 +223,21 @@ def test_company_name_is_escaped_on_card_and_list(client, rpc):
         assert EVIL not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert 'href="javascript:' not in client.get("/companies/7").text
+
+
+def test_every_error_of_the_general_box_comes_back_at_once(client, rpc):
+    """Issue 13: the box's own errors (e-mail, web address, employees) and the crm's (organisation
+    number, phone) in one answer; nothing is saved."""
+    from test_new_company import _errors_of
+
+    rpc.on("check_company", _errors_of([("org_number", "Not a valid Norwegian organisation number."),
+                                        ("phone", "Enter a phone number with its country code, like +47 22 33 44 55.")]))
+    response = client.put("/companies/7/general", headers=HX, data={
+        "name": "Fjord", "org_number": "123", "country": "NO", "relationship": "customer", "phone": "12",
+        "email": "nope", "website": "not a site", "employees": "many"})
+    assert response.status_code == 422
+    for field in ("org_number", "phone", "email", "website", "employees"):
+        assert f'id="gen-{field}-err"' in response.text, field
+    sent, partial = rpc.last("check_company").args
+    assert partial is True and sent["org_number"] == "123" and "email" not in sent
+    assert "update_company" not in rpc.methods()

@@ -19,6 +19,11 @@ AGREEMENT = {"id": 31, "company_id": 7, "project_id": 21, "title": "Price list",
              "valid_from": "2026-02-01", "valid_to": "2027-01-31", "signed_at": None}
 TASK = {"id": 41, "company_id": 7, "title": "Call back", "due_date": "2026-04-01", "assignee": {"id": 2, "name": "Bo Berg"},
         "priority": "high", "contact_id": 11, "done": False, "done_at": None}
+MEETING = {"id": 51, "company_id": 7, "title": "Status", "starts_at": "2026-12-02T08:00:00+00:00",
+           "duration_minutes": 90, "place": "Their office", "users": [{"id": 2, "name": "Bo Berg"}],
+           "contacts": [{"id": 11, "name": "Kari Nord"}], "notes": "Bring the price list", "follow_up_task_id": 41}
+ACTIVITY = {"id": 61, "company_id": 7, "kind": "visit", "at": "2026-03-01T10:00:00+00:00",
+            "user": {"id": 2, "name": "Bo Berg"}, "contact": {"id": 11, "name": "Kari Nord"}, "text": "Wants 3 welders"}
 
 # kind, record, edit url, update url, update rpc, expected changes (every field the form has)
 CASES = [
@@ -33,6 +38,12 @@ CASES = [
       "valid_to": "2027-01-31"}),
     ("task", TASK, "update_task",
      {"title": "Call back", "due_date": "2026-04-01", "assignee_id": 2, "priority": "high", "contact_id": 11}),
+    # issue 13: meetings and activities are edited after creation (times in the tenant's zone, Europe/Oslo)
+    ("meeting", MEETING, "update_meeting",
+     {"title": "Status", "starts_at": "2026-12-02T09:00+01:00", "duration_minutes": 90, "place": "Their office",
+      "user_ids": [2], "contact_ids": [11], "notes": "Bring the price list"}),
+    ("activitie", ACTIVITY, "update_activity",
+     {"kind": "visit", "at": "2026-03-01T11:00+01:00", "user_id": 2, "contact_id": 11, "text": "Wants 3 welders"}),
 ]
 
 
@@ -68,8 +79,8 @@ def lists(rpc):
     rpc.on("list_tasks", lambda cid, *opts: [TASK])
     rpc.on("list_projects", lambda cid: [PROJECT])
     rpc.on("list_agreements", lambda cid: [AGREEMENT])
-    rpc.on("list_meetings", lambda cid: [])
-    rpc.on("list_activities", lambda cid, opts: [])
+    rpc.on("list_meetings", lambda cid: [MEETING])
+    rpc.on("list_activities", lambda cid, opts: [ACTIVITY])
 
 
 @pytest.mark.parametrize("kind, record, method, expected", CASES, ids=[c[0] for c in CASES])
@@ -82,6 +93,21 @@ def test_an_untouched_edit_form_saves_the_record_unchanged(client, rpc, kind, re
     rid, changes = rpc.last(method).args
     assert rid == record["id"]
     assert changes == expected  # every field the form has, as it was: nothing cleared, nothing changed
+
+
+def test_an_edited_meeting_and_activity_show_their_edit_buttons_and_save_in_place(client, rpc):
+    body = client.get("/companies/7?tab=meetings", headers=HX).text
+    assert 'hx-get="/companies/7/meetings/51/edit"' in body
+    form = client.get("/companies/7/meetings/51/edit", headers=HX).text
+    assert 'hx-put="/companies/7/meetings/51"' in form and "with_follow_up" not in form
+    rpc.on("update_meeting", lambda rid, changes: {**MEETING, **changes})
+    data = {**browser_post_data(form), "title": ["Status, round 2"], "duration_minutes": ["1"]}
+    bad = client.put("/companies/7/meetings/51", data=data, headers=HX)
+    assert bad.status_code == 422 and "update_meeting" not in rpc.methods()
+    body = client.get("/companies/7?tab=activities", headers=HX).text
+    assert 'hx-get="/companies/7/activities/61/edit"' in body
+    form = client.get("/companies/7/activities/61/edit", headers=HX).text
+    assert 'hx-put="/companies/7/activities/61"' in form
 
 
 def test_the_project_edit_form_shows_its_owner(client):

@@ -187,3 +187,50 @@ def test_delete_view(client, rpc):
 def test_saved_views_link_to_their_url(client):
     body = client.get("/companies").text
     assert 'href="/companies?relationship=customer&amp;owner=mine"' in body
+
+
+def test_mine_is_one_box_that_can_be_unticked(client):
+    """Issue 13: with owner=mine ticked there is one "Mine" box (no second lowercase "mine"),
+    and without it nothing of "mine" stays behind."""
+    import re
+
+    body = client.get("/companies/filters?owner=mine", headers=HX).text
+    assert len(re.findall(r'name="owner" value="mine"', body)) == 1
+    assert 'name="owner" value="mine" checked' in body
+    assert ">mine<" not in body
+    body = client.get("/companies/filters", headers=HX).text
+    assert len(re.findall(r'name="owner" value="mine"', body)) == 1 and 'value="mine" checked' not in body
+
+
+def test_ticked_facet_values_come_first_with_a_filter_box_and_show_all(client, rpc):
+    """Issue 13: ticked values on top; long facets have a filter box and, when cut, "Show all"."""
+    import re
+
+    from gateway_fakes import list_result
+
+    cities = [{"value": f"By {i:02d}", "count": 100 - i} for i in range(40)]
+
+    def answer(q):
+        out = list_result(q)
+        out["facets"]["city"] = cities
+        out["facet_values"] = {"city": 250 if q.get("facet_limit") == 200 else 40, "tag": 1}
+        return out
+
+    rpc.on("list_companies", answer)
+    body = client.get("/companies/filters?city=By+39", headers=HX).text
+    assert rpc.last("list_companies").args[0]["facet_limit"] == 200
+    values = re.findall(r'name="city" value="([^"]+)"', body)
+    assert values[0] == "By 39" and len(values) == 40  # ticked first, nothing cut at 30
+    assert 'data-facet-filter="city"' in body and 'data-facet-list="city"' in body
+    assert 'hx-get="/companies/filters?city=By+39&amp;all=1"' in body and "Show all 250" in body
+    assert 'data-facet-filter="tag"' not in body  # a short list needs no box
+    body = client.get("/companies/filters?city=By+39&all=1", headers=HX).text
+    assert rpc.last("list_companies").args[0]["facet_limit"] == 5000 and "Show all" not in body
+
+
+def test_the_industry_chip_shows_the_industry_text(client, rpc):
+    from gateway_fakes import list_result
+
+    rpc.on("list_companies", lambda q: {**list_result(q), "labels": {"industry": {"78.200": "Temporary employment"}}})
+    body = client.get("/companies?industry=78.200", headers=HX).text
+    assert "Industry: Temporary employment" in body

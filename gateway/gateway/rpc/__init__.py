@@ -311,6 +311,14 @@ def create_meeting(data: dict, idempotency_key: str | None = None):
     return call("crm", "create_meeting", data, idempotency_key=idempotency_key)
 
 
+def check_company(company: dict, partial: bool = False):
+    return call("crm", "check_company", company, partial)
+
+
+def update_meeting(meeting_id: int, changes: dict):
+    return call("crm", "update_meeting", meeting_id, changes)
+
+
 def get_meeting_ics(meeting_id: int):
     return call("crm", "get_meeting_ics", meeting_id)
 
@@ -321,6 +329,10 @@ def list_activities(company_id: int, limit: int = 50):
 
 def log_activity(data: dict, idempotency_key: str | None = None):
     return call("crm", "log_activity", data, idempotency_key=idempotency_key)
+
+
+def update_activity(activity_id: int, changes: dict):
+    return call("crm", "update_activity", activity_id, changes)
 
 
 def list_invoices(company_id: int):

@@ -198,3 +198,42 @@ document.addEventListener("keydown", (event) => {
   search.focus();
   search.select();
 });
+
+// Long facet lists (city, region, industry, tags) have a filter box (issue 13). It only hides
+// options here: it has no name and its change never reaches the filter form (no request).
+const facetFilters = {};
+function applyFacetFilter(input) {
+  const key = input.dataset.facetFilter;
+  const list = document.querySelector(`[data-facet-list="${key}"]`);
+  if (!list) return;
+  const words = input.value.trim().toLocaleLowerCase().split(/\s+/).filter(Boolean);
+  let shown = 0;
+  for (const item of list.children) {
+    const label = (item.querySelector(".facet-label")?.textContent || "").toLocaleLowerCase();
+    const ticked = item.querySelector("input:checked");
+    const match = ticked || words.every((w) => label.includes(w));
+    item.hidden = !match;
+    if (match) shown += 1;
+  }
+  const none = document.querySelector(`[data-facet-none="${key}"]`);
+  if (none) none.hidden = shown > 0;
+  facetFilters[key] = input.value;
+}
+document.addEventListener("input", (event) => {
+  if (event.target.matches?.("[data-facet-filter]")) applyFacetFilter(event.target);
+});
+document.addEventListener("change", (event) => {
+  if (event.target.matches?.("[data-facet-filter]")) event.stopPropagation();
+}, true);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.matches?.("[data-facet-filter]")) event.preventDefault();
+}, true);
+document.addEventListener("htmx:afterSettle", () => {  // the panel is re-rendered: keep what was typed
+  for (const input of document.querySelectorAll("[data-facet-filter]")) {
+    const typed = facetFilters[input.dataset.facetFilter];
+    if (typed && !input.value) {
+      input.value = typed;
+      applyFacetFilter(input);
+    }
+  }
+});
