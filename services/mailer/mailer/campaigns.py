@@ -510,6 +510,9 @@ def _write_marks(session: Session, campaign: Campaign, token: str, marks: list[d
         session.connection().execute(Outbox.__table__.insert(), events)
 
 
+_ROW = (M.id, M.email, M.kind, M.company_id, M.contact_id, M.company_name, M.first_name, M.last_name, M.message_id)
+
+
 def _claim_and_send(session, settings, conn, campaign, proto, instance_id, token, ids, stats, beat) -> int:
     """Claim and send every claimable row of ``ids``; -> rows still in others' hands.
 
@@ -526,17 +529,20 @@ def _claim_and_send(session, settings, conn, campaign, proto, instance_id, token
             chunk = ids[i:i + settings.claim_size]
             _write_marks(session, campaign, token, marks)  # one transaction: last chunk's marks and this claim
             marks = []
-            session.execute(update(M).where(M.id.in_(chunk), M.campaign_id == campaign.id,
-                                            _claimable(instance_id, time.time() - settings.stale_seconds))
-                            .values(status="sending", claimed_instance=instance_id, claim_token=token,
-                                    claimed_at=now(), attempts=M.attempts + 1)
-                            .execution_options(synchronize_session=False))
-            session.commit()
-            rows = session.execute(select(M.id, M.email, M.kind, M.company_id, M.contact_id, M.company_name,
-                                          M.first_name, M.last_name, M.message_id)
-                                   .where(M.id.in_(chunk), M.claim_token == token, M.status == "sending")
-                                   .order_by(M.id)).mappings().all()
-            session.commit()
+            claim = (update(M).where(M.id.in_(chunk), M.campaign_id == campaign.id,
+                                     _claimable(instance_id, time.time() - settings.stale_seconds))
+                     .values(status="sending", claimed_instance=instance_id, claim_token=token, claimed_at=now(),
+                             attempts=M.attempts + 1)
+                     .execution_options(synchronize_session=False))
+            if session.get_bind().dialect.update_returning:  # PostgreSQL, SQLite >= 3.35: the claimed rows at once
+                rows = sorted(session.execute(claim.returning(*_ROW)).mappings().all(), key=lambda r: r["id"])
+                session.commit()
+            else:
+                session.execute(claim)
+                session.commit()
+                rows = session.execute(select(*_ROW).where(M.id.in_(chunk), M.claim_token == token,
+                                                           M.status == "sending").order_by(M.id)).mappings().all()
+                session.commit()
             for row in rows:
                 if settings.rate_per_second > 0:
                     ratelimit.acquire(session, campaign.tenant_id, settings.rate_per_second)
