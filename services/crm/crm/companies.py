@@ -44,8 +44,15 @@ def check_input(raw, partial: bool = False) -> dict:
     except ValidationError as exc:
         errors = list(exc.errors) or [{"field": exc.field, "message": exc.message}]
     bad = {e.get("field") for e in errors}
-    if isinstance(raw, dict) and isinstance(raw.get("phone"), str) and raw["phone"].strip() and "phone" not in bad:
-        country = raw.get("country") if raw.get("country") in ("NO", "SE", "DK", "GB") else "NO"
+    raw = raw if isinstance(raw, dict) else {}
+    country = raw.get("country") if raw.get("country") in ("NO", "SE", "DK", "GB") else "NO"
+    number = raw.get("org_number")
+    if partial and isinstance(number, str) and number.strip() and "org_number" not in bad:  # as card.update checks it
+        try:
+            orgnr.normalise(country, number.strip())
+        except ValueError as exc:
+            errors.append({"field": "org_number", "message": str(exc)})
+    if isinstance(raw.get("phone"), str) and raw["phone"].strip() and "phone" not in bad:
         try:
             card.phone_for(raw["phone"].strip(), country)
         except ValidationError as exc:

@@ -17,8 +17,8 @@ def test_the_check_names_every_bad_field():
     assert {"org_number", "phone", "employees"} <= set(found)
     assert "+47 22 33 44 55" in found["phone"]  # in the product's words
     with pytest.raises(ValidationError) as info:
-        check_input({"phone": "1234", "website": "x" * 400}, partial=True)
-    assert {"phone", "website"} <= {e["field"] for e in info.value.errors}
+        check_input({"phone": "1234", "website": "x" * 400, "org_number": "123", "country": "NO"}, partial=True)
+    assert {"phone", "website", "org_number"} <= {e["field"] for e in info.value.errors}
     assert check_input({"name": "Sjekk AS", "country": "SE", "phone": "08 123 456 78"}) == {"ok": True}
 
 
