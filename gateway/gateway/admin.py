@@ -95,7 +95,32 @@ def security():
         accounts.set_tenant_settings(request.form.get("require_2fa") == "1")
         return redirect(url_for("admin.security", saved="1"), code=303)
     return render_template("admin/security.html", settings=accounts.get_tenant_settings(),
-                           saved=request.args.get("saved") == "1")
+                           saved=request.args.get("saved") == "1", zones=TIME_ZONES, errors={})
+
+
+# issue 14: the tenant's default language and time zone (a user's own language wins; empty = browser / gateway)
+TIME_ZONES = ("Europe/Oslo", "Europe/Stockholm", "Europe/Copenhagen", "Europe/London", "Europe/Helsinki", "UTC")
+
+
+@bp.post("/regional")
+@admin_required
+def regional():
+    from .i18n import LANGUAGES
+    from .web import forget_session
+
+    language = (request.form.get("language") or "").strip() or None
+    timezone = (request.form.get("timezone") or "").strip() or None
+    field_errors = {}
+    if language is not None and language not in LANGUAGES:
+        field_errors["language"] = _("Choose one of the languages.")
+    if timezone is not None and timezone not in TIME_ZONES:
+        field_errors["timezone"] = _("Choose one of the time zones.")
+    if field_errors:
+        return render_template("admin/security.html", settings=accounts.get_tenant_settings(), saved=False,
+                               zones=TIME_ZONES, errors=field_errors), 422
+    accounts.set_tenant_regional(language, timezone)
+    forget_session(g.user)  # the next request reads the tenant's new defaults
+    return redirect(url_for("admin.security", saved="1"), code=303)
 
 
 @bp.route("/departments", methods=["GET", "POST"])

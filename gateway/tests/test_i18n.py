@@ -184,3 +184,28 @@ def test_dates_are_typed_the_locale_way(app):
         form = Form({"d": "31.12.2026", "bad": "snart"})
         assert form.date("d") == "2026-12-31" and form.date("bad") is None
         assert "31.12.2026" in form.errors["bad"]
+
+
+def test_an_admin_sets_the_tenant_default_language_and_time_zone(client, rpc):
+    rpc.on("get_tenant_settings", {**TENANT, "slug": "demo", "require_2fa": False, "users_without_2fa": 0,
+                                   "language": None, "timezone": None})
+    body = client.get("/admin/security").text
+    assert 'name="language"' in body and "Europe/Stockholm" in body
+    sent = []
+    rpc.on("set_tenant_settings", lambda data: sent.append(data) or {**TENANT, **data})
+    assert client.post("/admin/regional", data={"language": "sv", "timezone": "Europe/Stockholm"}).status_code == 303
+    assert sent == [{"language": "sv", "timezone": "Europe/Stockholm"}]
+    assert client.post("/admin/regional", data={"language": "", "timezone": ""}).status_code == 303
+    assert sent[-1] == {"language": None, "timezone": None}
+    assert client.post("/admin/regional", data={"language": "xx"}).status_code == 422
+
+
+def test_the_tenant_time_zone_shows_times(app):
+    from flask import g
+
+    from gateway import formats
+
+    for zone, shown in (("Europe/London", "1 Dec 2026 09:00"), (None, "1 Dec 2026 10:00")):  # None: GATEWAY_TIMEZONE
+        with app.test_request_context("/"):
+            g.tenant = {"timezone": zone}
+            assert formats.datetime_text("2026-12-01T09:00:00Z") == shown

@@ -82,3 +82,8 @@ def get_tenant_settings():
 
 def set_tenant_settings(require_2fa: bool):
     return call("crm", "set_tenant_settings", {"require_2fa": require_2fa})
+
+
+def set_tenant_regional(language: str | None, timezone: str | None):
+    """issue 14: the tenant's default UI language and time zone (None = the browser's / the gateway's)."""
+    return call("crm", "set_tenant_settings", {"language": language, "timezone": timezone})
