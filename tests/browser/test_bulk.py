@@ -27,14 +27,15 @@ def big_book(suite):
     """A few thousand more companies in the suite's book (tenant 1), written straight into its database."""
     from sqlalchemy import insert
 
-    from crm import demo
+    from crm import collation, demo
     from crm.models import Company, CompanyWord
     from service_common import text as folding
 
     engine = _crm_engine(suite)
     with Session(engine) as s:
         if s.scalar(text("SELECT count(*) FROM companies")) < 5000:
-            rows = [{**r, "org_number": None, "tenant_id": 1, "sort_name": folding.sort_key(r["name"])}
+            lang = collation.tenant_language(s, 1)  # issue 13: the name's collation key, as the crm writes it
+            rows = [{**r, "org_number": None, "tenant_id": 1, "sort_name": collation.key(r["name"], lang)}
                     for r in demo.generate(6000, 71)]  # no org numbers: never clash with the demo's
             first = s.scalar(text("SELECT coalesce(max(id), 0) FROM companies")) + 1
             s.execute(insert(Company), [{**r, "id": first + i} for i, r in enumerate(rows)])

@@ -110,3 +110,161 @@ def test_slash_focuses_the_overview_search_but_not_while_typing(page):
     expect(search).to_have_value("")  # the "/" itself is not typed
     search.press_sequentially("a/b", delay=20)
     expect(search).to_have_value("a/b")  # inside a field "/" is just a character
+
+
+def test_mine_can_be_unticked_in_the_owner_filter(page):
+    """Issue 13: ticking and unticking "Mine" leaves no owner=mine behind and no second "mine" box."""
+    login(page)
+    panel = page.locator("#filter-panel")
+    expect(panel.locator(".facet-count").first).to_be_visible()  # the counts have come
+    panel.locator("summary", has_text="Owner").click()
+    mine = panel.locator("input[name=owner][value=mine]")
+    expect(mine).to_have_count(1)
+    mine.check()
+    expect(page).to_have_url(re.compile(r"owner=mine"))
+    expect(panel.locator("input[name=owner][value=mine]")).to_have_count(1)
+    expect(page.locator("#results .chips")).to_contain_text("Owner: Mine")
+    panel.locator("input[name=owner][value=mine]").uncheck()
+    expect(page).not_to_have_url(re.compile(r"owner="))
+    expect(panel.locator("input[name=owner][value=mine]")).to_have_count(1)
+    expect(panel.locator("input[name=owner][value=mine]")).not_to_be_checked()
+    expect(page.locator("#results .chips")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#filter-panel input[name=owner][value=mine]")).not_to_be_checked()
+
+
+def test_long_facets_have_a_filter_box_and_ticked_values_stay_on_top(page):
+    login(page)
+    panel = page.locator("#filter-panel")
+    expect(panel.locator(".facet-count").first).to_be_visible()
+    panel.locator("summary", has_text="City").click()
+    cities = panel.locator("[data-facet-list=city] li")
+    assert cities.count() > 30  # the demo book has more cities than the old cut at 30
+    last = cities.last.locator(".facet-label").inner_text()
+    url = page.url
+    box = panel.locator("[data-facet-filter=city]")
+    box.fill(last[:4])
+    expect(panel.locator("[data-facet-list=city] li:visible").filter(has_text=last)).to_have_count(1)
+    assert panel.locator("[data-facet-list=city] li:visible").count() < cities.count()
+    assert page.url == url  # typing in the filter box asks nothing
+    panel.locator("[data-facet-list=city] li:visible", has_text=last).locator("input").first.check()
+    expect(page).to_have_url(re.compile(r"city="))
+    panel = page.locator("#filter-panel")
+    expect(panel.locator("[data-facet-list=city] li").first).to_contain_text(last)  # ticked: on top
+    expect(panel.locator("[data-facet-list=city] li").first.locator("input")).to_be_checked()
+
+
+def test_the_industry_chip_shows_the_industry_text(page):
+    login(page)
+    panel = page.locator("#filter-panel")
+    expect(panel.locator(".facet-count").first).to_be_visible()
+    panel.locator("summary", has_text="Industry").click()
+    first = panel.locator("[data-facet-list=industry] li").first
+    text = first.locator(".facet-label").inner_text()
+    first.locator("input").check()
+    expect(page).to_have_url(re.compile(r"industry="))
+    page.reload()  # the chip comes with the list, before the panel's counts
+    expect(page.locator("#results .chips")).to_contain_text(f"Industry: {text}")
+
+
+def _no_horizontal_overflow(page) -> None:
+    sizes = page.evaluate("""() => {
+        const wrap = document.querySelector('#results .table-scroll');
+        return {page: document.documentElement.scrollWidth, view: window.innerWidth,
+                wrap: wrap.scrollWidth, wrapClient: wrap.clientWidth};
+    }""")
+    assert sizes["page"] <= sizes["view"], sizes
+    assert sizes["wrap"] <= sizes["wrapClient"], sizes
+
+
+def test_the_overview_fits_1280_px_and_the_sorted_column_is_visible(page):
+    """Issue 13: no sideways scrolling at 1280x800; whichever column sorts is on screen."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page)
+    expect(page.locator("#results tbody tr").first).to_be_visible()
+    page.screenshot(path="/tmp/p13-overview-1280.png", caret="initial")
+    _no_horizontal_overflow(page)
+    for column in ("Invoiced this year", "Credit rating", "Unsigned agreements", "Org. number"):
+        page.locator("#results thead th a.sort", has_text=column).click()
+        expect(page.locator("#results thead th[aria-sort=ascending], #results thead th[aria-sort=descending]")
+               ).to_contain_text(column)
+        th = page.locator("#results thead th[aria-sort=ascending], #results thead th[aria-sort=descending]")
+        expect(th).to_be_visible()
+        box = th.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1280, (column, box)
+        _no_horizontal_overflow(page)
+    page.screenshot(path="/tmp/p13-overview-1280-sorted.png", caret="initial")
+
+
+def test_on_a_phone_the_search_comes_before_the_filters_and_log_out_is_visible(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page)
+    search = page.get_by_role("searchbox", name="Search companies")
+    filters = page.locator("#filter-panel")
+    page.screenshot(path="/tmp/p13-overview-phone-before.png", full_page=True, caret="initial")
+    expect(search).to_be_visible()
+    assert search.bounding_box()["y"] < filters.bounding_box()["y"]
+    logout = page.get_by_role("button", name="Log out")
+    expect(logout).to_be_visible()
+    box = logout.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path="/tmp/p13-overview-phone.png", caret="initial")
+
+
+def test_every_error_of_the_new_company_form_shows_at_once(page):
+    """Issue 13: one submit shows the form's own errors and the crm's (org number, phone) together."""
+    login(page)
+    page.goto("/companies/new")
+    form = page.locator("#company-form")
+    form.locator("#new-org_number").fill("123")
+    form.locator("#new-phone").fill("1234")
+    form.locator("#new-email").fill("not-an-address")
+    form.locator("#new-website").fill("not a site")
+    form.get_by_role("button", name="Create company").click()
+    for field in ("name", "org_number", "phone", "email", "website"):
+        expect(page.locator(f"#new-{field}-err")).to_be_visible()
+    expect(page.locator("#new-phone-err")).not_to_contain_text("not a phone number")
+    expect(page.locator("#new-org_number")).to_have_value("123")  # nothing lost
+    expect(page).to_have_url(re.compile(r"/companies/new"))
+
+
+def test_every_error_of_a_card_box_shows_at_once(card):
+    box = card.locator("#box-general")
+    box.get_by_role("button", name=re.compile("Edit")).first.click()
+    box = card.locator("#box-general")
+    box.locator("#gen-org_number").fill("123")
+    box.locator("#gen-phone").fill("1234")
+    box.locator("#gen-email").fill("nope")
+    box.get_by_role("button", name=re.compile("Save")).click()
+    for field in ("org_number", "phone", "email"):
+        expect(card.locator(f"#gen-{field}-err")).to_be_visible()
+
+
+def test_a_meeting_and_an_activity_are_edited_after_creation(card):
+    card.locator("#tab-meetings").click()
+    card.get_by_role("button", name="+ Book meeting").click()
+    card.fill("#meeting-new-title", "Papercut statusmøte")
+    card.fill("#meeting-new-starts_at", "2020-01-06T10:00")  # in the past: other tests' meetings stay first
+    card.get_by_role("button", name="Book meeting").click()
+    row = card.locator(".rec.meeting", has_text="Papercut statusmøte")
+    row.get_by_role("button", name="Edit").click()
+    form = card.locator(".rec.meeting.editing")
+    expect(form.locator("input[name=title]")).to_have_value("Papercut statusmøte")
+    form.locator("input[name=title]").fill("Papercut statusmøte, runde 2")
+    form.locator("input[name=place]").fill("Hos dem")
+    form.get_by_role("button", name="Save meeting").click()
+    expect(card.locator(".rec.meeting", has_text="runde 2")).to_contain_text("Hos dem")
+    card.locator("#tab-activities").click()
+    card.locator(".quick-log").get_by_role("button").first.click()
+    card.locator("#activity-new-text").fill("Papercut samtale")
+    card.get_by_role("button", name="Log activity").click()
+    row = card.locator(".rec.activity", has_text="Papercut samtale")
+    row.get_by_role("button", name="Edit").click()
+    card.locator(".rec.activity.editing textarea[name=text]").fill("Papercut samtale, ringer tilbake")
+    card.locator(".rec.activity.editing").get_by_role("button", name="Save activity").click()
+    expect(card.locator(".rec.activity", has_text="ringer tilbake")).to_have_count(1)
+    card.locator("#tab-meetings").click()  # read back from the crm
+    expect(card.locator(".rec.meeting", has_text="runde 2")).to_contain_text("Hos dem")
+    card.locator("#tab-history").click()
+    expect(card.locator("#records")).to_contain_text("Hos dem")
