@@ -37,6 +37,11 @@ def test_switch_to_norwegian_and_back(page):
         first_amount = page.locator("#results tbody tr").first.locator("td.money")
         expect(first_amount).to_have_text(NB_MONEY)
         expect(page.get_by_role("searchbox", name="Søk i selskaper")).to_be_visible()
+        # the selection bar's words come from the catalog too (static/selection.js reads them from the template)
+        page.locator("#results tbody tr").first.locator("input.row-select").check()
+        expect(page.locator("#bulk-bar")).to_contain_text("1 selskap valgt")
+        page.locator("#bulk-bar").get_by_role("button", name="Fjern utvalget").click()
+        expect(page.locator("#bulk-bar")).to_be_hidden()
 
         # the new-company dialog
         page.get_by_role("link", name="+ Nytt selskap").click()

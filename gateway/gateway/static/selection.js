@@ -68,6 +68,10 @@
   }
 
   // Draw the state: row boxes, header box, bar, hidden inputs, "select all", the keep/clear prompt.
+  function say(b, key, english) {
+    return b.getAttribute(`data-t-${key}`) || english;
+  }
+
   function render(state) {
     const b = bar();
     if (!b) return;
@@ -78,7 +82,7 @@
     for (const box of boxes) {
       box.checked = isSelected(state, box.value);
       box.disabled = foreign;
-      box.title = foreign ? "All companies of another search are selected: clear the selection to pick rows here" : "";
+      box.title = foreign ? say(b, "foreign", "All companies of another search are selected: clear the selection to pick rows here") : "";
       if (box.checked) checked += 1;
       const row = box.closest("tr");
       if (row) row.classList.toggle("selected", box.checked);
@@ -92,10 +96,14 @@
     const form = document.getElementById("bulk-selection");
     form.elements.namedItem("selection").value = n ? JSON.stringify(payload(state)) : "";
     form.elements.namedItem("selection_count").value = String(n);
-    b.querySelector("[data-bulk-count]").textContent = n.toLocaleString("en");
+    b.querySelector("[data-bulk-count]").textContent = n.toLocaleString(document.documentElement.lang || "en");
+    // the words come translated from the template (data-t-* on #bulk-bar, issue 14); English if missing
+    const one = n === 1 ? "one" : "many";
     b.querySelector("[data-bulk-noun]").textContent = state.mode === "filter"
-      ? `selected: every compan${n === 1 ? "y" : "ies"} matching ${state.key === pageKey() ? "this search and these filters" : "the earlier search"}`
-      : `compan${n === 1 ? "y" : "ies"} selected`;
+      ? (state.key === pageKey()
+        ? say(b, `all-this-${one}`, `selected: every compan${n === 1 ? "y" : "ies"} matching this search and these filters`)
+        : say(b, `all-earlier-${one}`, `selected: every compan${n === 1 ? "y" : "ies"} matching the earlier search`))
+      : say(b, one, `compan${n === 1 ? "y" : "ies"} selected`);
     const total = Number((results() && results().dataset.total) || 0);
     const all = b.querySelector("[data-bulk-all]");
     all.hidden = !(state.mode === "ids" && header && header.checked && total > boxes.length);
