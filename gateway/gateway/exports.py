@@ -154,7 +154,9 @@ def filesize(n) -> str:
     n = float(n)
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+            from .formats import number  # the locale's decimal mark (issue 14)
+
+            return f"{number(round(n), 0)} {_('bytes')}" if unit == "bytes" else f"{number(n, 1)} {unit}"
         n /= 1024
     return ""
 
