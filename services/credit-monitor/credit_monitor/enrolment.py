@@ -37,14 +37,14 @@ from types import SimpleNamespace
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from .creditsafe import (CreditsafeClient, CreditsafeError, CreditsafeUnavailable, Rating, RequestRejected,
-                         monitored_rating)
+from .creditsafe import CreditsafeClient, CreditsafeError, Rating, RequestRejected, monitored_rating
 from .models import EnrolBatch, MonitoredCompany, TenantSettings
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # an instance working on a batch holds it this long (renewed as it goes)
 SEARCH_CHUNK = 250  # searches committed together
 MAX_BACKOFF = 3600.0
+TENANT_RETRY = timedelta(seconds=60)  # Creditsafe unusable for a whole tenant (credentials, portfolio): wait this long
 
 
 def _monitor():
@@ -189,7 +189,7 @@ def _release_waiting(session: Session, tenant_id: int, error: str) -> None:
                                                    MonitoredCompany.status == "pending",
                                                    MonitoredCompany.batch_id.is_(None))
                     .values(last_error=error[:300], attempts=MonitoredCompany.attempts + 1,
-                            next_attempt_at=m.now() + backoff(1)))
+                            next_attempt_at=m.now() + TENANT_RETRY))
     session.commit()
 
 
@@ -228,9 +228,8 @@ def _work(session: Session, clients, client: CreditsafeClient, pid: int, batch: 
                 mc = fresh.get(mc_id)
                 if mc is None or (mc.country, mc.org_number) != key:
                     continue
-                if isinstance(result, (CreditsafeUnavailable,)) or (
-                        isinstance(result, CreditsafeError) and not isinstance(result, RequestRejected)):
-                    trouble = trouble or result
+                if isinstance(result, CreditsafeError) and not isinstance(result, RequestRejected):
+                    trouble = trouble or result  # down, slow, open circuit, credentials: stop the batch
                     _release([mc], str(result))
                 elif isinstance(result, RequestRejected):  # this number only (e.g. a 400)
                     _release([mc], str(result))
