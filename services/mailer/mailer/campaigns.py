@@ -436,16 +436,20 @@ def message_for(settings: Settings, proto: render.Prototype, tenant_id: int, row
     return raw, proto.merged_subject(proto.values(values))
 
 
+_last_beat: dict[str, float] = {}
+
+
 class _Beat:
-    """Heartbeats from inside a long batch, at most once a second."""
+    """Heartbeats from inside long batches: at most one a second per instance, whichever of
+    its workers gets there (besides the sender's 1 s timer)."""
 
     def __init__(self, session: Session, instance_id: str):
-        self.session, self.instance_id, self.last = session, instance_id, 0.0
+        self.session, self.instance_id = session, instance_id
 
     def __call__(self, force: bool = False) -> None:
-        if force or time.monotonic() - self.last >= 1.0:
+        if force or time.monotonic() - _last_beat.get(self.instance_id, 0.0) >= 1.0:
+            _last_beat[self.instance_id] = time.monotonic()
             heartbeat(self.session, self.instance_id)
-            self.last = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -508,14 +512,17 @@ def _write_marks(session: Session, campaign: Campaign, token: str, marks: list[d
     ``email_sent`` outbox row for each that is still ours (claim token unchanged)."""
     if not marks:
         return
-    session.connection().execute(_MARK, [{"b_id": m["id"], "b_token": token, "b_status": m["status"],
-                                          "b_sent_at": m["sent_at"], "b_code": m["code"],
-                                          "b_response": (m["reason"] or "")[:500]} for m in marks])
+    db = session.connection()
+    done = db.execute(_MARK, [{"b_id": m["id"], "b_token": token, "b_status": m["status"], "b_sent_at": m["sent_at"],
+                               "b_code": m["code"], "b_response": (m["reason"] or "")[:500]} for m in marks])
     sent = {m["id"]: m for m in marks if m["status"] == "sent"}
     if not sent:
         return
-    ours = session.connection().execute(select(M.id).where(M.id.in_(list(sent)), M.claim_token == token,
-                                                           M.status == "sent")).scalars().all()
+    if db.dialect.supports_sane_multi_rowcount and done.rowcount == len(marks):
+        ours = list(sent)  # every row was still ours (the usual case)
+    else:  # a claim was taken over (this instance looked dead): events only for the rows still ours
+        ours = db.execute(select(M.id).where(M.id.in_(list(sent)), M.claim_token == token,
+                                             M.status == "sent")).scalars().all()
     events = []
     for mid in ours:
         m = sent[mid]
