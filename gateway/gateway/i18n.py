@@ -71,6 +71,9 @@ def forget() -> None:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    from . import words  # the crm's history words, by code
+
+    words.init_app(app)
 
     @app.context_processor
     def languages():

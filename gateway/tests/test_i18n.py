@@ -26,6 +26,9 @@ REQUIRED_EVERYWHERE = (
     "templates/base.html", "templates/_macros.html", "templates/_toast.html", "templates/error.html",
     "templates/auth/login.html", "templates/companies/", "templates/registry/", "companies.py", "card.py",
     "registry.py", "registry_data.py", "errors.py", "forms.py", "formats.py",
+    # the card's tabs and boxes, the header's bell, the overview's selection bar
+    "templates/records/", "records.py", "words.py", "templates/credit/_box.html", "templates/notifications/_bell.html",
+    "templates/bulk/_bar.html",
 )
 
 
@@ -198,6 +201,15 @@ def test_an_admin_sets_the_tenant_default_language_and_time_zone(client, rpc):
     assert client.post("/admin/regional", data={"language": "", "timezone": ""}).status_code == 303
     assert sent[-1] == {"language": None, "timezone": None}
     assert client.post("/admin/regional", data={"language": "xx"}).status_code == 422
+
+
+def test_history_words_follow_the_language(app):
+    from gateway.words import entity_text, field_text
+
+    with app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        assert entity_text("contact", "Contact") == "Kontaktperson" and field_text("contact", "first_name") == "fornavn"
+        assert field_text("attribute", "Size", "Size") == "Size"  # an attribute's own name stays
+        assert field_text("address", "visiting.street", "visiting address street") == "visiting address street"
 
 
 def test_the_tenant_time_zone_shows_times(app):
