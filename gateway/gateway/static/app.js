@@ -22,7 +22,8 @@ document.addEventListener("htmx:sendError", () => {
   const div = document.createElement("div");
   div.className = "toast toast-error";
   div.setAttribute("role", "alert");
-  div.textContent = "The server cannot be reached. Check your connection and try again.";
+  // words from the page's language (data-t-* on <body>, issue 14), English if missing
+  div.textContent = document.body.dataset.tOffline || "The server cannot be reached. Check your connection and try again.";
   toasts.appendChild(div);
   setTimeout(() => div.remove(), 8000);
 });
@@ -54,7 +55,7 @@ document.addEventListener("click", (event) => {
   const copy = event.target.closest("[data-copy-target]");
   if (!copy || !navigator.clipboard) return;
   const label = copy.textContent;
-  copy.textContent = "Copied ✓";
+  copy.textContent = document.body.dataset.tCopied || "Copied ✓";
   setTimeout(() => { copy.textContent = label; }, 1500);
 });
 
