@@ -233,7 +233,7 @@ def read(store: str, limit: int = 50, to: str | None = None) -> dict:
         text = msg.get_body(preferencelist=("plain",))
         items.append({"id": rid, "received_at": datetime.fromtimestamp(at, timezone.utc).isoformat(), "mail_from": mail_from, "rcpt_tos": json.loads(rcpts),
                       "message_id": mid, "subject": subject, "from": from_h, "to": to_h,
-                      "text": text.get_content() if text is not None else "",
+                      "text": text.get_content().replace("\r\n", "\n") if text is not None else "",
                       "list_unsubscribe": str(msg.get("List-Unsubscribe") or "")})
     return {"enabled": True, "items": items, "total": total, "duplicates": duplicates}
 
