@@ -2,10 +2,12 @@
 
 Exactly once per recipient: a message row moves ``pending -> sending`` only by a
 conditional UPDATE naming this instance and a fresh claim token, is sent over
-SMTP, and is marked ``sent``/``failed`` (with an ``email_sent`` outbox row) in
-its own commit right after its SMTP transaction. A row left in ``sending`` by an
-instance that stopped beating (kill -9) becomes claimable again; it is resent
-with the Message-ID fixed at creation. Nothing else is ever sent twice.
+SMTP, and is marked ``sent``/``failed`` (with an ``email_sent`` outbox row) while it
+still holds that token; the marks of a claim (at most ``claim_size`` rows) are committed
+with the next claim or after ``mark_seconds``. A row left in ``sending`` by an instance
+that stopped beating (kill -9) becomes claimable again; it is resent with the Message-ID
+fixed at creation. Nothing else is ever sent twice: after a kill -9 at most the sent but
+unmarked rows of each worker's current claim go again.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
