@@ -221,3 +221,48 @@ def test_the_tenant_time_zone_shows_times(app):
         with app.test_request_context("/"):
             g.tenant = {"timezone": zone}
             assert formats.datetime_text("2026-12-01T09:00:00Z") == shown
+
+
+def test_what_the_services_write_is_worded_in_the_users_language(app):
+    """The crm's timeline, bulk summaries and notifications and the credit monitor's status carry codes and
+    parameters next to their English text: the gateway words them (English keeps the service's own text)."""
+    from gateway import words
+
+    change = {"kind": "change", "title": "Changed name and billing address city", "detail": "Name: A → B; …",
+              "code": "fields_changed", "params": {"entity": "company", "changes": [
+                  {"entity": "company", "field": "name", "old": "A", "new": "B"},
+                  {"entity": "address", "field": "billing.city", "old": None, "new": "Oslo"}]}}
+    contact = {"kind": "change", "title": "Contact: changed active", "detail": "Active: yes → no",
+               "code": "fields_changed", "params": {"entity": "contact", "changes": [
+                   {"entity": "contact", "field": "active", "old": "true", "new": "false"}]}}
+    created = {"kind": "change", "title": "Company created", "detail": "Acme AS", "code": "company_created",
+               "params": {"name": "Acme AS"}}
+    email = {"kind": "activity", "title": "E-mail", "detail": "E-mail to a@b.no: Hi (campaign #4)",
+             "code": "email_sent", "params": {"activity_kind": "email", "to": "a@b.no", "subject": "Hi",
+                                              "campaign_id": 4}}
+    typed = {"kind": "activity", "title": "Call", "detail": "Talked about prices", "code": "activity",
+             "params": {"activity_kind": "call"}}
+    task = {"kind": "task", "title": "Send offer", "detail": "due 2026-12-31", "code": "task",
+            "params": {"done": False, "due_date": "2026-12-31"}}
+    old_crm = {"kind": "change", "title": "Changed name", "detail": "Name: A → B"}  # no code: as written
+    op = {"kind": "add_tags", "summary": "Add tags: VIP", "summary_params": {"tags": ["VIP"]}}
+    note = {"kind": "credit_rating", "title": "Credit rating of Acme AS: — → A (85)",
+            "params": {"company": "Acme AS", "old": "—", "new": "A (85)"}}
+    with app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        assert words.timeline_title(change) == "Endret navn og fakturaadresse sted"
+        assert words.timeline_detail(change) == "Navn: A → B; Fakturaadresse sted: — → Oslo"
+        assert words.timeline_title(contact) == "Kontaktperson: endret aktiv"
+        assert words.timeline_detail(contact) == "Aktiv: ja → nei"
+        assert (words.timeline_title(created), words.timeline_detail(created)) == ("Selskap opprettet", "Acme AS")
+        assert words.timeline_detail(email) == "E-post til a@b.no: Hi (kampanje #4)"
+        assert words.timeline_detail(typed) == "Talked about prices"  # what a user typed stays
+        assert words.timeline_detail(task) == "forfaller 31. des. 2026"
+        assert (words.timeline_title(old_crm), words.timeline_detail(old_crm)) == ("Changed name", "Name: A → B")
+        assert words.bulk_summary(op) == "Legg til stikkord: VIP"
+        assert words.notification_title(note) == "Kredittvurdering for Acme AS: — → A (85)"
+        assert words.credit_status_text({"status": "active", "status_text": "Monitored by Creditsafe"}) \
+            == "Overvåkes av Creditsafe"
+        assert words.risk_text("Very Low Risk") == "Svært lav risiko" and words.risk_text("Something") == "Something"
+    with app.test_request_context("/"):
+        assert words.timeline_title(change) == change["title"] and words.timeline_detail(change) == change["detail"]
+        assert words.bulk_summary(op) == "Add tags: VIP" and words.notification_title(note) == note["title"]

@@ -1,5 +1,6 @@
 """Languages in a real browser (issue 14): a user switches to Norwegian on the account page and
-sees the overview, the new-company dialog and the card in Norwegian, with `1 250 000 kr`-style
+sees the overview, the new-company dialog and the card (its timeline and credit box too: text the
+services write) in Norwegian, with `1 250 000 kr`-style
 amounts and Norwegian dates; the registry's own data (legal form `AS`) stays as the registry wrote
 it; then back to English. The browser itself asks for English (Playwright's default Accept-Language)."""
 from __future__ import annotations
@@ -12,6 +13,9 @@ from tests.browser.ui import login
 
 NB_MONEY = re.compile(r"^\d{1,3}(\u00a0\d{3})+\u00a0kr$")  # 1 250 000 kr (no-break spaces)
 NB_DATE = re.compile(r"\b\d{1,2}\. (jan|feb|mar|apr|mai|jun|jul|aug|sep|okt|nov|des)\.? \d{4}\b")
+NB_CREDIT_STATUS = re.compile(r"^(Venter på å bli meldt inn i Creditsafe-overvåkingen|Overvåkes av Creditsafe|"
+                              r"Creditsafe kjenner ikke dette organisasjonsnummeret|Overvåkingen er stoppet|"
+                              r"Kredittovervåking er slått av for organisasjonen din|Ikke overvåket .*)$")
 
 
 def _choose(page, language: str) -> None:
@@ -70,6 +74,21 @@ def test_switch_to_norwegian_and_back(page):
         expect(invoices.get_by_role("heading", name="Fakturaer")).to_be_visible()
         expect(invoices.locator("tbody tr").first.locator("td").nth(2)).to_have_text(NB_DATE)
         expect(invoices).to_contain_text("Fakturert i år:")
+        # what the services write is worded in Norwegian too: the credit box's status, and the timeline entry
+        # of a save on the card (the crm sends codes and parameters next to its English sentence)
+        expect(page.locator("#box-credit .credit-status")).to_have_text(NB_CREDIT_STATUS)
+        box = page.locator("#box-general")
+        box.get_by_role("button", name="Rediger").click()
+        employees = page.locator("#gen-employees")
+        new_count = "58" if employees.input_value() != "58" else "59"
+        employees.fill(new_count)
+        box.get_by_role("button", name=re.compile("Lagre")).click()
+        expect(box).to_contain_text(new_count)
+        page.locator("#tab-timeline").click()
+        entry = page.locator("#records .tl-change").first
+        expect(entry.locator(".tl-title")).to_have_text("Endret ansatte")
+        expect(entry.locator(".tl-detail")).to_contain_text(re.compile(rf"^Ansatte: .+ → {new_count}$"))
+        expect(page.locator("#records")).not_to_contain_text("Changed")
 
         # and back to English
         _choose(page, "en")

@@ -286,6 +286,20 @@ def summary(op: Op) -> str:
     return f"Undo of bulk edit #{change['operation_id']}"
 
 
+def summary_params(op: Op) -> dict:
+    """The summary's parts for a client that words it itself (issue 14); the kind is ``op.kind``:
+    ``{"tags": [names]}``, ``{"attributes": [{"name", "values"}]}`` (no values: cleared),
+    ``{"relationship": code}``, ``{"operation_id": id}`` (undo)."""
+    change = json.loads(op.change)
+    if op.kind in ("add_tags", "remove_tags"):
+        return {"tags": [name for _i, name in change["tags"]]}
+    if op.kind == "set_attributes":
+        return {"attributes": [{"name": name, "values": list(rows or [])} for _id, name, rows in change["attributes"]]}
+    if op.kind == "set_relationship":
+        return {"relationship": change["relationship"]}
+    return {"operation_id": change.get("operation_id")}
+
+
 def dump(session: Session, op: Op) -> dict:
     session.refresh(op)
     latest = _latest(session, op.tenant_id, op.user_id)
@@ -293,6 +307,7 @@ def dump(session: Session, op: Op) -> dict:
     total = max(op.total, op.done)
     return {
         "id": op.id, "kind": op.kind, "status": op.status, "summary": summary(op),
+        "summary_params": summary_params(op),
         "user": util.ref(op.user_id, names), "idempotency_key": op.idempotency_key,
         "total": total, "done": op.done, "changed": op.changed, "unchanged": op.unchanged,
         "progress": 100 if op.status == "done" else (int(op.done * 100 / total) if total else 0),

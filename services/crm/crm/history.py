@@ -7,6 +7,7 @@ entity, field, old and new value as text.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 
 from sqlalchemy import select
@@ -155,6 +156,30 @@ def save_entry(group: list) -> tuple[str, str | None]:
     return title[:1].upper() + title[1:], detail
 
 
+def save_code(group: list) -> tuple[str, dict]:
+    """(code, params) of one save, for a client that words it itself (issue 14): ``company_created``
+    ``{"name"}``, or ``fields_changed`` ``{"entity", "changes": [{"entity", "field", "old", "new"}]}``
+    with the raw logged values (ISO dates, ``true``/``false``)."""
+    created = next((r for r in group if r.field == "created" and r.entity == "company"), None)
+    if created is not None:
+        return "company_created", {"name": created.new}
+    rows = [r for r in reversed(group) if r.field != "created"]
+    return "fields_changed", {"entity": rows[0].entity if rows else "company",
+                              "changes": [{"entity": r.entity, "field": r.field, "old": r.old, "new": r.new}
+                                          for r in rows]}
+
+
+_EMAIL_TEXT = re.compile(r"E-mail to (?P<to>.*?):\s?(?P<subject>.*?)(?: \(campaign #(?P<campaign_id>\d+)\))?", re.S)
+
+
+def email_params(text_: str | None) -> dict | None:
+    """The parts of an e-mail activity the crm wrote itself (recipients.record_email_sent), else None."""
+    m = _EMAIL_TEXT.fullmatch(text_ or "")
+    if m is None:
+        return None
+    return {"to": m["to"], "subject": m["subject"], "campaign_id": int(m["campaign_id"]) if m["campaign_id"] else None}
+
+
 def company_history(session: Session, tenant_id: int, company_id: int, limit: int = 500) -> list[dict]:
     util.company(session, tenant_id, company_id)
     rows = session.scalars(
@@ -199,33 +224,39 @@ def timeline(session: Session, tenant_id: int, company_id: int, limit: int = 50,
             stmt = stmt.where(at_col < (before if at_col.type.python_type is datetime else before.date()))
         return session.scalars(stmt.order_by(at_col.desc(), model.id.desc()).limit(limit)).all()
 
-    def add(at, kind, title, detail, user_id, order):
+    def add(at, kind, title, detail, user_id, order, code=None, params=None):
         user_ids.add(user_id)
+        # issue 14: code and params next to the English title/detail, for a client that words them itself
         items.append((util.aware(at), order, {"at": util.iso(at), "kind": kind, "title": title, "detail": detail,
-                                              "user": user_id}))
+                                              "user": user_id, "code": code or kind, "params": params or {}}))
 
     # one entry per save, in plain words; a record's own creation shows as that record (below), the
     # company's as "Company created" (its addresses written in the same save are part of it)
     changes = [r for r in fetch(ChangeLog, ChangeLog.at) if r.field != "created" or r.entity == "company"]
     for group in _saves(changes):
         title, detail = save_entry(group)
-        add(group[0].at, "change", title, detail, group[0].user_id, group[0].id)
+        code, params = save_code(group)
+        add(group[0].at, "change", title, detail, group[0].user_id, group[0].id, code, params)
     for r in fetch(Activity, Activity.at):
-        add(r.at, "activity", LABELS.get(r.kind, r.kind), r.text, r.user_id, r.id)
+        email = email_params(r.text) if r.kind == "email" else None
+        add(r.at, "activity", LABELS.get(r.kind, r.kind), r.text, r.user_id, r.id, "email_sent" if email else "activity",
+            {"activity_kind": r.kind, **(email or {})})
     for r in fetch(Meeting, Meeting.starts_at):
         add(r.starts_at, "meeting", r.title, r.place, r.created_by, r.id)
     for r in fetch(Task, Task.created_at):
         add(r.created_at, "task", r.title, ("done" if r.done else f"due {r.due_date}" if r.due_date else None),
-            r.assignee_id, r.id)
+            r.assignee_id, r.id, params={"done": bool(r.done), "due_date": util.iso(r.due_date)})
     for r in fetch(Project, Project.created_at):
-        add(r.created_at, "project", r.name, r.status.replace("_", " "), r.owner_id, r.id)
+        add(r.created_at, "project", r.name, r.status.replace("_", " "), r.owner_id, r.id, params={"status": r.status})
     for r in fetch(Agreement, Agreement.created_at):
-        add(r.created_at, "agreement", r.title, r.status, None, r.id)
+        add(r.created_at, "agreement", r.title, r.status, None, r.id, params={"status": r.status})
     for r in fetch(Contact, Contact.created_at):
         add(r.created_at, "contact", f"{r.first_name} {r.last_name}".strip(), r.title, None, r.id)
     for r in fetch(Invoice, Invoice.issued_on):
         title = ("Invoice " if r.kind == "invoice" else "Credit note ") + r.invoice_number
-        add(_midnight(r.issued_on), "invoice", title, f"{util.money(r.amount_minor)} {r.currency}", None, r.id)
+        add(_midnight(r.issued_on), "invoice", title, f"{util.money(r.amount_minor)} {r.currency}", None, r.id,
+            params={"invoice_kind": r.kind, "number": r.invoice_number, "amount": util.money(r.amount_minor),
+                    "currency": r.currency})
     if before is not None:
         items = [i for i in items if i[0] < util.aware(before)]
     items.sort(key=lambda i: (i[0], i[1]), reverse=True)

@@ -6,6 +6,8 @@ they are for, never by anyone else.
 """
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -27,10 +29,24 @@ def add_many(session: Session, tenant_id: int, user_ids, company_id: int | None,
     return len(ids)
 
 
+# the English titles the crm writes (credit.apply_rating), read back into their parts (issue 14)
+_CREDIT_TITLE = re.compile(r"Credit rating of (?P<company>.*): (?P<old>[^:]*?) → (?P<new>[^:]*)", re.S)
+
+
+def title_params(kind: str, title: str) -> dict | None:
+    """The parts of a title the crm wrote itself, for a client that words it in its user's language:
+    ``credit_rating`` -> ``{"company", "old", "new"}`` (ratings as ``A (85)`` or ``—``); None otherwise."""
+    if kind == "credit_rating":
+        m = _CREDIT_TITLE.fullmatch(title or "")
+        if m:
+            return {"company": m["company"], "old": m["old"], "new": m["new"]}
+    return None
+
+
 def _dump(n: Notification, company_name: str | None) -> dict:
     return {"id": n.id, "kind": n.kind, "title": n.title, "detail": n.detail, "company_id": n.company_id,
             "company_name": company_name, "created_at": util.iso(n.created_at), "read": n.read_at is not None,
-            "read_at": util.iso(n.read_at)}
+            "read_at": util.iso(n.read_at), "params": title_params(n.kind, n.title)}
 
 
 def list_for(session: Session, tenant_id: int, user_id: int, limit: int = 50, unread_only: bool = False,

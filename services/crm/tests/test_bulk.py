@@ -46,6 +46,8 @@ def test_add_tags_reports_changed_and_unchanged_and_marks_history(engine, client
     before = tag_facet(admin, "bulk-vip")
     op = admin.bulk_add_tags({"selection": {"ids": ids}, "tags": ["bulk-vip", "Nordic"], "idempotency_key": key()})
     assert op["status"] == "done" and op["kind"] == "add_tags"
+    assert op["summary"] == "Add tags: bulk-vip, Nordic" or op["summary"].startswith("Add tags: ")
+    assert len(op["summary_params"]["tags"]) == 2  # issue 14: the parts, for the gateway to word
     assert (op["total"], op["changed"], op["unchanged"]) == (3, 3, 0)  # the first lacked "Nordic"
     assert tag_facet(admin, "bulk-vip") == before + 2  # counters and facets see it at once
     for cid in ids:
@@ -170,9 +172,11 @@ def test_relationship_for_all_matching_a_filter_then_undo(engine, clients, world
                                                                "page": 3}},
                                       "relationship": "former_customer", "idempotency_key": key()})
     assert op["total"] == matching and op["changed"] == matching
+    assert op["summary_params"] == {"relationship": "former_customer"}
     assert admin.list_companies({"relationship": [target]})["total"] == 0
     undo = admin.undo_bulk_operation({"operation_id": op["id"], "idempotency_key": key()})
     assert undo["changed"] == matching
+    assert undo["summary_params"] == {"operation_id": op["id"]}
     assert {c["id"]: c["relationship"] for c in admin.list_companies({"per_page": 200})["items"]} == rels
 
 

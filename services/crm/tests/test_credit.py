@@ -130,11 +130,13 @@ def test_a_rating_change_sets_the_columns_timeline_and_notifies_every_owner(clie
         items = clients[who].list_notifications()["items"]
         assert [i["company_id"] for i in items] == [c["id"]]
         assert "B (62) → D (24)" in items[0]["title"] and items[0]["company_name"] == "Owned AS"
+        assert items[0]["params"] == {"company": "Owned AS", "old": "B (62)", "new": "D (24)"}  # issue 14
     timeline = admin.company_timeline(c["id"])
     entries = [t for t in timeline if "credit rating" in t["title"].lower()]
     assert len(entries) == 2, timeline
     assert "B (62)" in entries[0]["detail"] and "D (24)" in entries[0]["detail"]
     assert "B (62)" in entries[1]["detail"] and "D (24)" not in entries[1]["detail"]
+    assert entries[0]["params"]["changes"] == [{"entity": "credit", "field": "rating", "old": "B (62)", "new": "D (24)"}]
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Notification)) == 2
 

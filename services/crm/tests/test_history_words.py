@@ -9,6 +9,7 @@ def test_creating_a_company_is_one_company_created_entry(clients):
                                           "billing": {"street": "Postboks 1", "city": "Oslo", "country": "NO"}}})
     changes = [t for t in rpc.company_timeline(c["id"], {"limit": 50}) if t["kind"] == "change"]
     assert [(t["title"], t["detail"]) for t in changes] == [("Company created", "Tidslinje AS")]
+    assert [(t["code"], t["params"]) for t in changes] == [("company_created", {"name": "Tidslinje AS"})]  # issue 14
 
 
 def test_one_save_is_one_entry_with_labels_and_formatted_values(clients):
@@ -29,3 +30,22 @@ def test_one_save_is_one_entry_with_labels_and_formatted_values(clients):
     assert {"end date", "phone", "e-mail", "industry"} <= labels
     end = next(h for h in history if h["field"] == "end_date")
     assert (end["what"], end["new_text"]) == ("Project", "30 Jun 2027")
+
+
+def test_each_entry_carries_a_code_and_parameters_next_to_its_english_words(clients):
+    """Issue 14: a client words the timeline in its user's language from ``code`` and ``params``."""
+    rpc = clients["admin"]
+    c = rpc.create_company({"name": "Kode AS", "country": "NO"})
+    rpc.update_company(c["id"], {"name": "Kode 2 AS", "relationship": "customer"})
+    p = rpc.create_project({"company_id": c["id"], "name": "Ramme", "type": "staffing", "status": "request"})
+    rpc.update_project(p["id"], {"end_date": "2027-06-30"})
+    timeline = rpc.company_timeline(c["id"], {"limit": 50})
+    changes = [t for t in timeline if t["kind"] == "change"]
+    assert changes[0]["code"] == "fields_changed" and changes[0]["title"] == "Project: changed end date"
+    assert changes[0]["params"] == {"entity": "project", "changes": [
+        {"entity": "project", "field": "end_date", "old": None, "new": "2027-06-30"}]}
+    company = changes[1]["params"]
+    assert changes[1]["code"] == "fields_changed" and company["entity"] == "company"
+    assert {(x["field"], x["old"], x["new"]) for x in company["changes"]} >= {("name", "Kode AS", "Kode 2 AS")}
+    project = next(t for t in timeline if t["kind"] == "project")
+    assert (project["code"], project["params"], project["detail"]) == ("project", {"status": "request"}, "request")

@@ -105,6 +105,9 @@ def test_email_sent_events_log_one_activity_each(clients, world, rabbit_uri):
     assert emails[0]["user"]["id"] == world["admin"]
     timeline = rpc.company_timeline(a)
     assert "Hei Anna" in str(timeline)
+    entry = next(t for t in timeline if t["kind"] == "activity" and t["params"].get("activity_kind") == "email")
+    assert entry["code"] == "email_sent" and entry["detail"] == "E-mail to anna@aero.dk: Hei Anna (campaign #7)"
+    assert entry["params"] == {"activity_kind": "email", "to": "anna@aero.dk", "subject": "Hei Anna", "campaign_id": 7}
 
 
 def test_opted_out_events_record_the_opt_out(clients, world, rabbit_uri):
