@@ -154,7 +154,7 @@ def suite_cpu_groups(suite) -> dict[str, list[int]]:
 
 
 def verdict(results: list[dict]) -> str:
-    row = next((r for r in results if r["clients"] == TARGET["clients"]), None)
+    row = next((r for r in results if r.get("clients") == TARGET["clients"]), None)
     if row is None:
         return ""
     ok = row["rps"] >= TARGET["rps"] and row["p95_ms"] <= TARGET["p95_ms"] and row["errors"] == 0
