@@ -111,6 +111,13 @@ def _value(change: dict, key: str) -> str:
     return value_text(value)
 
 
+def history_value(h: dict, key: str) -> str:
+    """A ``company_history`` row's old or new value: the crm's English words in English, else ours."""
+    if _english():
+        return h.get(f"{key}_text") or (h.get(key) if h.get(key) is not None else "—")
+    return _value({"entity": h.get("entity"), "field": h.get("field"), key: h.get(key)}, key)
+
+
 def _listed(words: list[str]) -> str:
     from babel.lists import format_list
     from flask_babel import get_locale
@@ -255,4 +262,4 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(entity_text=entity_text, field_text=field_text, timeline_title=timeline_title,
                                  timeline_detail=timeline_detail, bulk_summary=bulk_summary,
                                  notification_title=notification_title, risk_text=risk_text,
-                                 credit_status_text=credit_status_text)
+                                 credit_status_text=credit_status_text, history_value=history_value)

@@ -263,6 +263,10 @@ def test_what_the_services_write_is_worded_in_the_users_language(app):
         assert words.credit_status_text({"status": "active", "status_text": "Monitored by Creditsafe"}) \
             == "Overvåkes av Creditsafe"
         assert words.risk_text("Very Low Risk") == "Svært lav risiko" and words.risk_text("Something") == "Something"
+        row = {"entity": "task", "field": "done", "old": "false", "new": "true", "old_text": "no", "new_text": "yes"}
+        assert (words.history_value(row, "old"), words.history_value(row, "new")) == ("nei", "ja")
+        assert words.history_value({"entity": "company", "field": "relationship", "new": "customer"}, "new") == "Kunde"
     with app.test_request_context("/"):
         assert words.timeline_title(change) == change["title"] and words.timeline_detail(change) == change["detail"]
         assert words.bulk_summary(op) == "Add tags: VIP" and words.notification_title(note) == note["title"]
+        assert words.history_value(row, "new") == "yes" and words.history_value({"old": None}, "old") == "—"
