@@ -41,7 +41,7 @@ class Settings:
     from_address: str = "crm@localhost"
     rate_per_second: float = 0.0
     batch_size: int = 50
-    claim_size: int = 10
+    claim_size: int = 1  # the guarantee: after a kill -9 only the message in flight can go again
     stale_seconds: float = 5.0
     transient_retries: int = 3
     retry_delay: float = 0.5

@@ -67,6 +67,8 @@ def test_kill_9_mid_campaign_then_restart(clients, smtp_factory, database_url, r
     twice = {a for a, n in per_address.items() if n > 1}
     assert all(n <= 2 for n in per_address.values())
     assert twice <= in_flight, f"only rows in 'sending' at the kill may go again: {twice - in_flight}"
+    # a claim of one row (the default): a worker holds at most its message in flight (10 workers at most)
+    assert len(in_flight) <= 10, f"more rows in 'sending' than messages in flight: {len(in_flight)}"
     ids_by_address = collections.defaultdict(set)
     for m in received:
         ids_by_address[m["rcpt"][0].lower()].add(m["message_id"])
