@@ -42,6 +42,17 @@ def test_the_box_has_band_score_limit_description_update_and_an_svg_chart(client
     assert rpc.last("get_company").service == "credit_monitor"
 
 
+def test_a_box_waiting_for_enrolment_refreshes_itself_until_monitored(client, rpc):
+    rpc.on("get_company", lambda cid: credit(company_id=cid, status="pending", status_text="Waiting to be enrolled in Creditsafe monitoring",
+                                             rating=None, history=[]))
+    waiting = client.get("/companies/7/credit", headers=HX).text
+    head = waiting[:waiting.index(">")]
+    assert 'hx-get="/companies/7/credit" hx-trigger="every 2s"' in head and "Waiting to be enrolled" in waiting
+    rpc.on("get_company", lambda cid: credit(company_id=cid))
+    monitored = client.get("/companies/7/credit", headers=HX).text
+    assert "hx-trigger" not in monitored[:monitored.index(">")] and "Monitored by Creditsafe" in monitored
+
+
 def test_check_now_first_warns_that_it_may_cost_then_orders(client, rpc):
     rpc.on("get_company", lambda cid: credit())
     ask = client.get("/companies/7/credit/check", headers=HX).text
