@@ -151,8 +151,11 @@ def index():
     panel = _panel(state, result.get("facets"), attributes or [], result.get("labels"))
     last = max(1, (result["total"] + result["per_page"] - 1) // result["per_page"]) if result.get("per_page") else 1
     context = dict(
-        state=state, result=result, panel=panel, chips=_chips(state, panel), columns=COLUMNS,
-        relationships=dict(RELATIONSHIPS), overview_url=overview_url, last_page=last,
+        state=state, result=result, panel=panel, chips=_chips(state, panel),
+        columns=[(key, str(title), cls) for key, title, cls in COLUMNS],
+        # lazy words resolved once per page, not once per row
+        relationships={code: str(label) for code, label in RELATIONSHIPS}, overview_url=overview_url, last_page=last,
+        select_label=_('Select %(name)s'),
         pages=page_window(min(state.page, last), last), views=_canonical_views(rest[0]) if rest else None,
         view_query=state.query_string(with_page=False), tenant_currency=(g.tenant or {}).get("currency"),
         facets_url=_facets_url(state),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
@@ -33,15 +34,62 @@ def money(amount, currency: str | None = None, decimals: bool = False) -> str:
     locale = _locale()
     if not currency:
         return format_decimal(value, format=None if (decimals or not whole) else "#,##0", locale=locale)
-    currency = currency.upper()
+    cents = decimals or not whole
+    shape = _money_shape(str(locale), currency.upper(), cents)
+    if shape is None:
+        return _babel_money(value, currency.upper(), locale, cents)
+    return _apply_shape(shape, value, cents)
+
+
+def _babel_money(value: Decimal, currency: str, locale, cents: bool) -> str:
+    """Babel's CLDR currency format of the locale (whole amounts without the decimals)."""
+    from babel import Locale
+
+    locale = Locale.parse(locale) if isinstance(locale, str) else locale
     pattern = locale.currency_formats["standard"].pattern
-    if whole and not decimals:
+    if not cents:
         pattern = pattern.replace(".00", "")
     text = format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
     symbol = get_currency_symbol(currency, locale=locale)
     if symbol.isalpha():
         text = _DIGIT_LETTER.sub(r"\1" + NBSP + r"\2", _LETTER_DIGIT.sub(r"\1" + NBSP + r"\2", text))
     return text
+
+
+@lru_cache(maxsize=512)
+def _money_shape(locale: str, currency: str, cents: bool) -> tuple | None:
+    """What Babel writes around and between the digits for this locale and currency, learned once from a
+    probe amount (a list page formats 50 amounts: Babel's pattern engine per cell was most of its time).
+    Checked against Babel on a few amounts; None (always ask Babel) where the shape does not reproduce it."""
+    probe = Decimal("1234567.89") if cents else Decimal("1234567")
+    shape = []
+    for sign in (1, -1):
+        text = _babel_money(probe * sign, currency, locale, cents)
+        first, last = text.find("1"), text.rfind("89" if cents else "7")
+        if first < 0 or last < 0:
+            return None
+        end = last + 2 if cents else last + 1
+        shape.append((text[:first], text[end:]))
+    text = _babel_money(probe, currency, locale, cents)
+    digits = text[text.find("1"):]
+    group = digits[1:digits.find("234")]
+    decimal_sep = digits[digits.find("567") + 3:digits.find("89")] if cents else ""
+    result = (shape[0], shape[1], group, decimal_sep)
+    for sample in ("0", "7", "1234", "-1234", "999999", "-5", "1000000", "12345678.5", "0.5", "-0.25", "100.1"):
+        value = Decimal(sample)
+        if not cents and value != value.to_integral_value():
+            continue
+        if _apply_shape(result, value, cents) != _babel_money(value, currency, locale, cents):
+            return None
+    return result
+
+
+def _apply_shape(shape: tuple, value: Decimal, cents: bool) -> str:
+    (pos_prefix, pos_suffix), (neg_prefix, neg_suffix), group, decimal_sep = shape
+    digits = f"{abs(value):,.2f}" if cents else f"{abs(value):,.0f}"
+    digits = digits.replace(",", "\x00").replace(".", decimal_sep).replace("\x00", group)
+    negative = value < 0 and digits.strip("0" + group + decimal_sep) != ""
+    return f"{neg_prefix}{digits}{neg_suffix}" if negative else f"{pos_prefix}{digits}{pos_suffix}"
 
 
 def number(value, decimals: int | None = None) -> str:
