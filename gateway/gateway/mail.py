@@ -151,7 +151,9 @@ def send():
         field_errors["body"] = _("Write the message.")
     if not field_errors:
         try:
+            # the unsubscribe link's words in the sender's language (the mailer writes them under every message)
             campaign = rpc_mail.create_campaign({**message, "selection": sel, "kinds": kinds,
+                                                 "unsubscribe_text": _("Unsubscribe"),
                                                  "idempotency_key": form_key() or new_key()})
         except errors.ValidationFailed as exc:
             field_errors = exc.field_errors

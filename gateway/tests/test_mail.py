@@ -88,6 +88,7 @@ def test_send_creates_the_campaign_once_per_form_and_shows_progress(client, mail
     sent = mail_rpc.last("create_campaign")
     assert sent.args[0]["idempotency_key"] == "a" * 32 and sent.args[0]["selection"] == {"ids": [7, 8]}
     assert sent.args[0]["kinds"] == ["company", "contacts"] and sent.timeout >= 30
+    assert sent.args[0]["unsubscribe_text"] == "Unsubscribe"  # the link's words in the sender's language
     r = client.post("/mail/send", headers=HX, data={**form, "subject": ""})
     assert r.status_code == 422 and "Write a subject." in r.text
     mail_rpc.on("create_campaign", validation_error("selection", "None of the selected recipients can be e-mailed"))

@@ -228,7 +228,8 @@ def compose(settings: Settings, campaign, row, *, tenant_id: int, to: str, mid: 
         from_address=cget("from_address"), sender_name=cget("sender_name"), reply_to=cget("reply_to"), to=to,
         to_name=render.merge_header(display_name(row) or "", {}) or None, subject=subject,
         text=render.merge_text(cget("body"), values), html_body=render.merge_html(cget("body"), values),
-        message_id=mid, unsubscribe_url=settings.unsubscribe_url(tenant_id, to) if unsubscribe else None)
+        message_id=mid, unsubscribe_url=settings.unsubscribe_url(tenant_id, to) if unsubscribe else None,
+        unsubscribe_text=cget("unsubscribe_text"))
 
 
 def preview(settings: Settings, sender: dict, data, from_address: str, tenant_id: int) -> dict:
@@ -248,7 +249,8 @@ def send_test(settings: Settings, smtp: SmtpClient, sender: dict, data, from_add
     if not sender.get("email"):
         raise ValidationError("Your user has no e-mail address", field="recipient")
     campaign = {"subject": data.subject, "body": data.body, "sender_name": sender["name"],
-                "sender_title": data.sender_title, "from_address": from_address, "reply_to": sender["email"]}
+                "sender_title": data.sender_title, "from_address": from_address, "reply_to": sender["email"],
+                "unsubscribe_text": data.unsubscribe_text}
     mid = f"<test.{uuid.uuid4().hex}@{settings.domain}>"
     msg = compose(settings, campaign, data.recipient.model_dump(), tenant_id=tenant_id, to=sender["email"], mid=mid,
                   subject_prefix="[Test] ", unsubscribe=False)
@@ -283,7 +285,7 @@ def create(session: Session, settings: Settings, tenant_id: int, sender: dict, d
                         status="sending", subject=data.subject, body=data.body, kinds=",".join(sorted(data.kinds)),
                         from_address=sending_address(session, settings, tenant_id), sender_name=sender["name"],
                         sender_title=data.sender_title, reply_to=sender.get("email"),
-                        selection=json.dumps(data.selection.dump()), total=0, skipped=0)
+                        unsubscribe_text=data.unsubscribe_text, selection=json.dumps(data.selection.dump()), total=0, skipped=0)
     session.add(campaign)
     session.flush()
     values, total, skipped = [], 0, 0
@@ -421,7 +423,7 @@ def prototype(campaign) -> render.Prototype:
     cget = (lambda k: campaign.get(k)) if isinstance(campaign, Mapping) else (lambda k: getattr(campaign, k))
     return render.Prototype(from_address=cget("from_address"), sender_name=cget("sender_name"),
                             reply_to=cget("reply_to"), subject=cget("subject"), body=cget("body"),
-                            sender_title=cget("sender_title"))
+                            sender_title=cget("sender_title"), unsubscribe_text=cget("unsubscribe_text"))
 
 
 def message_for(settings: Settings, proto: render.Prototype, tenant_id: int, row):

@@ -42,6 +42,7 @@ class Campaign(Base):
     sender_name: Mapped[str] = mapped_column(String(200))
     sender_title: Mapped[str | None] = mapped_column(String(200))
     reply_to: Mapped[str | None] = mapped_column(String(320))
+    unsubscribe_text: Mapped[str | None] = mapped_column(String(100))  # the link's words, sender's language
     selection: Mapped[str] = mapped_column(Text)  # the selection JSON, as asked
     total: Mapped[int] = mapped_column(Integer, default=0)  # rows to send (skipped not counted)
     skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -76,6 +76,9 @@ def merge_html(template: str, values: dict) -> str:
     return "\n".join(f"<p>{p}</p>" for p in paragraphs)
 
 
+UNSUBSCRIBE = "Unsubscribe"  # the link's words when the campaign names none
+
+
 # -- unsubscribe tokens ------------------------------------------------------
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -132,6 +135,7 @@ def _address(name: str | None, email: str) -> Address:
 
 def build_message(*, from_address: str, sender_name: str, reply_to: str | None, to: str, to_name: str | None,
                   subject: str, text: str, html_body: str, message_id: str, unsubscribe_url: str | None,
+                  unsubscribe_text: str | None = None,
                   date=None) -> EmailMessage:
     """multipart/alternative (plain + HTML), UTF-8 headers, List-Unsubscribe (RFC 2369)
     and List-Unsubscribe-Post (RFC 8058) when an unsubscribe URL is given."""
@@ -150,9 +154,10 @@ def build_message(*, from_address: str, sender_name: str, reply_to: str | None, 
     if unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        footer_text = f"\n\n--\nUnsubscribe: {unsubscribe_url}\n"
+        words = unsubscribe_text or UNSUBSCRIBE
+        footer_text = f"\n\n--\n{words}: {unsubscribe_url}\n"
         footer_html = (f'\n<p style="font-size:small;color:#666">'
-                       f'<a href="{html.escape(unsubscribe_url)}">Unsubscribe</a></p>')
+                       f'<a href="{html.escape(unsubscribe_url)}">{html.escape(words)}</a></p>')
     msg.set_content(text + footer_text, charset="utf-8")
     msg.add_alternative(f"<!doctype html>\n<html><body>\n{html_body}{footer_html}\n</body></html>\n",
                         subtype="html", charset="utf-8")
@@ -279,11 +284,13 @@ class Prototype:
     for ``SMTP.sendmail``; ``None`` when an address needs the general path."""
 
     def __init__(self, *, from_address: str, sender_name: str, reply_to: str | None, subject: str, body: str,
-                 sender_title: str | None, subject_prefix: str = "", boundary: str | None = None):
+                 sender_title: str | None, subject_prefix: str = "", boundary: str | None = None,
+                 unsubscribe_text: str | None = None):
         check_header(subject, "subject")
         check_header(sender_name, "sender_name")
         self.from_address, self.sender_name, self.reply_to = from_address, sender_name, reply_to
         self.subject, self.body, self.subject_prefix = subject, body, subject_prefix
+        self.unsubscribe_text = unsubscribe_text or UNSUBSCRIBE
         self.base = {"sender_name": sender_name, "sender_title": sender_title}
         self.ok = plain_address(from_address) and (not reply_to or plain_address(reply_to))
         self.boundary = boundary or f"=_m{secrets.token_hex(12)}"
@@ -318,9 +325,9 @@ class Prototype:
             # a URL cannot be folded: one line (under 998 characters: the token is at most ~450)
             lines += ["List-Unsubscribe: <", unsubscribe_url, ">", CRLF,
                       "List-Unsubscribe-Post: List-Unsubscribe=One-Click", CRLF]
-            text += f"\n\n--\nUnsubscribe: {unsubscribe_url}\n"
+            text += f"\n\n--\n{self.unsubscribe_text}: {unsubscribe_url}\n"
             footer_html = (f'\n<p style="font-size:small;color:#666">'
-                           f'<a href="{html.escape(unsubscribe_url)}">Unsubscribe</a></p>')
+                           f'<a href="{html.escape(unsubscribe_url)}">{html.escape(self.unsubscribe_text)}</a></p>')
         page = f"<!doctype html>\n<html><body>\n{body_html}{footer_html}\n</body></html>\n"
         return b"".join((("".join(lines)).encode("ascii"), self.mime, self.plain_head, _qp(text), self.html_head,
                          _qp(page), self.end))
@@ -332,4 +339,5 @@ class Prototype:
         return build_message(from_address=self.from_address, sender_name=self.sender_name, reply_to=self.reply_to,
                              to=to, to_name=to_name, subject=self.merged_subject(values),
                              text=merge_text(self.body, values), html_body=merge_html(self.body, values),
-                             message_id=message_id, unsubscribe_url=unsubscribe_url)
+                             message_id=message_id, unsubscribe_url=unsubscribe_url,
+                             unsubscribe_text=self.unsubscribe_text)

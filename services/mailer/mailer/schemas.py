@@ -46,6 +46,13 @@ class MessageIn(Schema):
     subject: str = Field(min_length=1, max_length=300)
     body: str = Field(min_length=1, max_length=50_000)
     sender_title: str | None = Field(default=None, max_length=200)
+    # the words of the unsubscribe link in the sender's language (the gateway translates them); default English
+    unsubscribe_text: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("unsubscribe_text")
+    @classmethod
+    def _unsubscribe_text(cls, v):
+        return _single_line(v, "unsubscribe_text") if v is not None else None
 
     @field_validator("subject")
     @classmethod

@@ -83,3 +83,22 @@ def test_addresses_the_fast_path_cannot_write_take_email_message():
     assert proto.render(to="ærlig@x.no", to_name=None, values={}, message_id="<m@x>", unsubscribe_url=None) is None
     assert proto.render(to='"a b"@x.no', to_name=None, values={}, message_id="<m@x>", unsubscribe_url=None) is None
     assert proto.render(to="a@x.no", to_name=None, values={}, message_id="<m@x>", unsubscribe_url=None) is not None
+
+
+def test_the_unsubscribe_link_speaks_the_senders_language():
+    """issue 14: the gateway sends the link's words translated; both paths write them (escaped in HTML)."""
+    proto = render.Prototype(from_address="crm@agency-a.no", sender_name="Åse Øvre", reply_to=None, subject="Hei",
+                             body="Tekst", sender_title=None, unsubscribe_text="Meld av <nå>")
+    for raw in (proto.render(to="k@x.no", to_name=None, values={}, message_id="<m@x>", unsubscribe_url=UNSUBSCRIBE),
+                proto.message(to="k@x.no", to_name=None, values={}, message_id="<m@x>",
+                              unsubscribe_url=UNSUBSCRIBE).as_bytes(policy=policy.SMTP)):
+        msg = message_from_bytes(raw, policy=policy.default)
+        assert f"Meld av <nå>: {UNSUBSCRIBE}" in msg.get_body(("plain",)).get_content()
+        assert ">Meld av &lt;nå&gt;</a>" in msg.get_body(("html",)).get_content()
+    english = _proto("Hei").render(to="k@x.no", to_name=None, values={}, message_id="<m@x>", unsubscribe_url=UNSUBSCRIBE)
+    assert f"Unsubscribe: {UNSUBSCRIBE}" in message_from_bytes(english, policy=policy.default).get_body(("plain",)).get_content()
+    with pytest.raises(ValidationError):
+        from mailer.schemas import CampaignIn
+
+        CampaignIn.model_validate({"subject": "Hei", "body": "x", "selection": {"ids": [1]}, "kinds": ["company"],
+                                   "idempotency_key": "k" * 10, "unsubscribe_text": "Meld av\r\nBcc: x@y"})
