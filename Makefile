@@ -38,8 +38,15 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-$(HTMX): gateway/package.json
+# npm installs htmx (served) and axe-core (a devDependency: only the browser tests' accessibility audit
+# injects it; the Dockerfile's `npm ci --omit=dev` leaves it out). The stamp re-runs npm when either file changes.
+NPM_STAMP := gateway/node_modules/.installed
+
+$(NPM_STAMP): gateway/package.json gateway/package-lock.json
 	cd gateway && npm install --no-audit --no-fund --silent
+	@touch $@
+
+$(HTMX): $(NPM_STAMP)
 	mkdir -p $(dir $(HTMX))
 	cp gateway/node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
