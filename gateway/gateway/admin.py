@@ -6,6 +6,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from . import errors, rpc
+from .forms import Form
 from .rpc import accounts
 from .web import admin_required
 
@@ -15,18 +16,43 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/users", methods=["GET", "POST"])
 @admin_required
 def users():
+    """The coworkers, and the form that adds one. A refused form comes back with every value kept (but the
+    password) and each error at its field, in words (issue 15), as the card's forms show them."""
     form, field_errors, status, created = {}, {}, 200, None
     if request.method == "POST":
-        form = {k: (request.form.get(k) or "").strip() for k in ("email", "name", "password", "role", "department_id")}
-        dept = form["department_id"]
-        payload = {**form, "department_id": int(dept) if dept.isdigit() else None}
-        try:
-            created = accounts.create_user(payload)
-            form = {}
-        except errors.ValidationFailed as exc:
-            field_errors, status = exc.field_errors, 422
+        form = {k: (request.form.get(k) or "").strip() for k in ("email", "name", "role", "department_id")}
+        checked = Form(request.form)
+        payload = _new_coworker(checked)
+        if checked.ok:
+            try:
+                created = accounts.create_user(payload)
+                form = {}
+            except errors.ValidationFailed as exc:
+                checked.errors.update(exc.field_errors)
+        field_errors = checked.errors
+        status = 422 if field_errors else 200
     return render_template("admin/users.html", users=rpc.list_users(), departments=rpc.list_departments(),
                            form=form, errors=field_errors, created=created), status
+
+
+MIN_PASSWORD = 12  # as the crm's password rules (crm/auth.py), said at the field before the crm is asked
+
+
+def _new_coworker(form: Form) -> dict:
+    """The add-coworker form checked here first, so each field says what is wrong in the user's language."""
+    password = request.form.get("password") or ""
+    if not password:
+        form.error("password", _("Choose a first password."))
+    elif len(password) < MIN_PASSWORD:
+        form.error("password", _("Use at least %(min)s characters (this one has %(n)s).", min=MIN_PASSWORD,
+                                 n=len(password)))
+    elif len(password) > 1024:
+        form.error("password", _("At most %(n)s characters.", n=1024))
+    return {"name": form.text("name", required=True, max_len=200, label=_("Name")),
+            "email": form.email("email", required=True),
+            "password": password,
+            "role": form.choice("role", ("user", "admin"), default="user"),
+            "department_id": form.integer("department_id", min_value=1, max_value=2147483647)}
 
 
 def _coworker(user_id: int) -> dict:
