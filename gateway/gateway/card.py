@@ -143,7 +143,7 @@ def box_save(company_id: int, box: str):
                     field_errors=form.errors, status=422)
     if not is_htmx():
         return redirect(url_for("card.show", company_id=company_id), code=303)
-    return _box(box, company, headers={"HX-Trigger": "companyChanged"})
+    return _box(box, company, headers={"HX-Trigger": "companyChanged"}, announce=_("Saved"))
 
 
 def _save_general(company_id: int, form: Form):
@@ -249,7 +249,7 @@ def copy_address(company_id: int):
     company = rpc.copy_address(company_id, *pair)
     if not is_htmx():
         return redirect(url_for("card.show", company_id=company_id), code=303)
-    return _box("addresses", company, headers={"HX-Trigger": "companyChanged"})
+    return _box("addresses", company, headers={"HX-Trigger": "companyChanged"}, announce=_("Saved"))
 
 
 # -- logo ------------------------------------------------------------------------------
@@ -277,8 +277,8 @@ def logo(company_id: int):
     return response
 
 
-def _logo_box(company: dict, error: str | None = None, status: int = 200, headers=None):
-    return render_template("companies/_logo.html", company=company, error=error), status, headers or {}
+def _logo_box(company: dict, error: str | None = None, status: int = 200, headers=None, announce=None):
+    return render_template("companies/_logo.html", company=company, error=error, announce=announce), status, headers or {}
 
 
 def _upload_size(upload) -> int | None:
@@ -320,7 +320,7 @@ def upload_logo(company_id: int):
         return _logo_box(rpc.get_company(company_id), message, 422)
     if not is_htmx():
         return redirect(url_for("card.show", company_id=company_id), code=303)
-    return _logo_box(rpc.get_company(company_id), headers={"HX-Trigger": "companyChanged"})
+    return _logo_box(rpc.get_company(company_id), headers={"HX-Trigger": "companyChanged"}, announce=_("Logo saved"))
 
 
 @bp.route("/logo", methods=["DELETE"])
@@ -330,7 +330,7 @@ def delete_logo(company_id: int):
     rpc.delete_logo(company_id)
     if not is_htmx():
         return redirect(url_for("card.show", company_id=company_id), code=303)
-    return _logo_box(rpc.get_company(company_id), headers={"HX-Trigger": "companyChanged"})
+    return _logo_box(rpc.get_company(company_id), headers={"HX-Trigger": "companyChanged"}, announce=_("Logo removed"))
 
 
 @bp.get("/logo/box")

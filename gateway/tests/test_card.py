@@ -37,7 +37,7 @@ def test_tab_switch_is_a_fragment_and_full_page_on_reload(client, rpc):
     assert fragment.text.lstrip().startswith('<section id="records"')
     assert "get_company" not in rpc.methods()
     full = client.get("/companies/7?tab=tasks")
-    assert "<!doctype html>" in full.text and 'aria-selected="true" aria-current="page">Tasks<' in full.text
+    assert "<!doctype html>" in full.text and 'aria-selected="true" aria-controls="tabpanel" tabindex="0">Tasks<' in full.text
     restored = client.get("/companies/7?tab=tasks", headers={**HX, "HX-History-Restore-Request": "true"})
     assert "<!doctype html>" in restored.text
 
