@@ -13,11 +13,12 @@ of them (rule, what to do, the nodes), so one run lists everything that needs fi
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_mail import _companies as mail_companies, _open_compose as open_compose
 from tests.browser.ui import login
 from tests.conftest import ROOT
 from tests.registry_picks import dev_company
@@ -116,12 +117,31 @@ def test_overview_filters_live_search_saved_view_and_selection_bar(page, audit):
     expect(page.locator("#bulk-modal")).to_be_visible()
     expect(page.locator("#bulk-modal input[name=columns]").first).to_be_visible()
     audit("export dialog")
+    page.locator("#bulk-modal").get_by_role("button", name="Create report").click()
+    expect(page.locator("#bulk-modal").get_by_role("link", name=re.compile(r"Download"))).to_be_visible(timeout=60_000)
+    audit("export dialog, the file ready")
     page.keyboard.press("Escape")
     expect(page.locator("#bulk-modal")).to_be_hidden()
 
     page.locator("#bulk-bar").get_by_role("button", name="E-mail").click()
     expect(page.locator("#bulk-modal #mail-compose")).to_be_visible(timeout=30_000)
     audit("e-mail compose dialog")
+
+
+def test_email_compose_with_recipients_preview_and_errors(page, audit, suite):
+    tag = uuid.uuid4().hex[:8]
+    mail_companies(suite, tag)  # two companies with contacts that have e-mail addresses (tests/browser/test_mail.py)
+    login(page)
+    dialog = open_compose(page, tag)
+    audit("e-mail compose dialog with recipients")
+    dialog.get_by_role("button", name=re.compile(r"^Send to")).click()  # no subject, no message
+    expect(dialog.locator(".field-error").first).to_be_visible(timeout=30_000)
+    audit("e-mail compose dialog with errors")
+    dialog.locator("#mail-subject").fill("Hei {{ first_name }}")
+    dialog.locator("#mail-body").fill("Hei {{ first_name }} i {{ company_name }}!")
+    dialog.get_by_role("button", name="Preview").click()
+    expect(dialog.locator("[data-preview-subject]")).to_have_text(re.compile(r"^Hei"), timeout=30_000)
+    audit("e-mail compose dialog, preview")
 
 
 def test_company_card_tabs_and_box_states(page, audit):
