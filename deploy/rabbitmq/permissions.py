@@ -144,8 +144,10 @@ def _regex(alternatives: list[str]) -> str:
 
 PRINCIPALS: tuple[Principal, ...] = (
     # bulk edits travel on its own events (crm.bulk_requested); campaign results come from the
-    # mailer, rating changes from the credit monitor
-    Principal("crm", serves=True, listens_to=("crm", "credit_monitor", "mailer"), dispatches=True),
+    # mailer, rating changes from the credit monitor; the crm's bulk worker (crm/bulk_worker.py, the
+    # nameko service "crm_bulk", Procfile line crm_bulk) runs as this user and takes crm.bulk_requested
+    Principal("crm", serves=True, listens_to=("crm", "credit_monitor", "mailer"), dispatches=True,
+              also_runs=("crm_bulk",)),
     Principal("registry_lookup", serves=True),
     # polls Creditsafe with its own service identity, may ask the crm; reacts to companies getting an org number
     Principal("credit_monitor", serves=True, calls=("crm",), listens_to=("crm",), dispatches=True),

@@ -55,6 +55,20 @@ def normalise_url(url: str) -> str:
     return url
 
 
+WAL_AUTOCHECKPOINT = int(os.environ.get("SQLITE_WAL_AUTOCHECKPOINT", "10000"))  # pages (4 KiB)
+
+
+def checkpoint(engine: Engine) -> tuple[int, int, int] | None:
+    """SQLite: a PASSIVE checkpoint (never waits for readers or writers) -> (busy, WAL pages,
+    pages copied); None on other databases. Run by a background worker so that commits in
+    requests rarely reach the automatic checkpoint."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").first()
+    return tuple(row) if row else None
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -77,6 +91,11 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             cur.execute("PRAGMA cache_size=-65536")
             cur.execute("PRAGMA mmap_size=268435456")
             cur.execute("PRAGMA temp_store=MEMORY")
+            # A commit that finds the WAL over this many pages copies it back into the database
+            # file itself (a checkpoint, with an fsync), inside someone's request. Larger than
+            # SQLite's 1000 so that a service's background worker checkpoints first, off the
+            # request path (checkpoint() below; the crm's bulk worker does it every second).
+            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
             cur.close()
 
         return engine

@@ -31,6 +31,37 @@ def upgrade(package: str, url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+def wait_for_head(package: str, url: str, timeout: float = 600.0, every: float = 0.5) -> None:
+    """Wait until the database is at the package's head revision (migrated by another process)."""
+    import logging
+    import time
+
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(_config(package, url)).get_heads())
+    deadline = time.monotonic() + timeout
+    engine = make_engine(url, pool_size=1)
+    said = False
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    current = set(MigrationContext.configure(conn).get_current_heads())
+            except Exception:  # noqa: BLE001 - not created yet: wait
+                current = set()
+            if current == heads:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{package}: the database is not migrated to {sorted(heads)} after {timeout:.0f} s")
+            if not said:
+                logging.getLogger(__name__).info("%s: waiting for the service to migrate the database", package)
+                said = True
+            time.sleep(every)
+    finally:
+        engine.dispose()
+
+
 def run_env(target_metadata) -> None:
     """Body of every service's ``alembic/env.py``."""
     conn = context.config.attributes.get("connection")

@@ -57,6 +57,13 @@ def prepare(module_name: str) -> None:
     module = importlib.import_module(module_name)
     name, prefix = module.DATABASE
     url = database_url(name, prefix)
+    if getattr(module, "WAIT_FOR_MIGRATIONS", False):
+        # a second process of a service (e.g. the crm's bulk worker) on the same database:
+        # the service itself migrates and bootstraps; this one waits until it has
+        from .migrate import wait_for_head
+
+        wait_for_head(module.MIGRATIONS, url)
+        return
     boot = getattr(module, "bootstrap", None)
     engine = make_engine(url, pool_size=1)
     try:

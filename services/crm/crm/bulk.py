@@ -12,9 +12,10 @@ values (``bulk_operation_items``, what undo restores) and the job's progress
 and whoever takes the job next continues after ``last_id``.
 
 Chunks are set-based (``INSERT ... SELECT``), never an ORM object per row.
-Who runs a job: the RPC itself for small selections (:data:`INLINE_LIMIT`),
-else a ``bulk_requested`` event handler; a timer resumes jobs whose lease ran
-out (a killed service), and the same idempotency key again resumes it too.
+Who runs a job: the RPC itself for small selections (:data:`INLINE_LIMIT`, one
+chunk), else the crm's bulk worker (crm/bulk_worker.py, a process of its own) on a
+``bulk_requested`` event; its timer resumes jobs whose lease ran out (a killed
+service), and the same idempotency key again resumes it too.
 A lease (``lease_until``, renewed per chunk) makes sure one worker at a time
 runs a job, across instances.
 """
@@ -374,7 +375,8 @@ def run(session: Session, op_id: int, max_chunks: int | None = None, pause=lambd
     op = session.get(Op, op_id)
     change = json.loads(op.change)
     sel = SelectionIn.model_validate(json.loads(op.selection)) if op.kind != "undo" else None
-    n, size = 0, CHUNK
+    # a selection small enough to be applied within the call is one chunk: one transaction
+    n, size = 0, max(CHUNK, op.total) if op.total <= INLINE_LIMIT else CHUNK
     try:
         while True:
             started = time.perf_counter()

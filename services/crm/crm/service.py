@@ -35,7 +35,6 @@ from nameko.timer import timer  # noqa: E402
 from . import bulk  # noqa: E402
 from .schemas import BulkAttributesIn, BulkPreviewIn, BulkRelationshipIn, BulkTagsIn, BulkUndoIn  # noqa: E402
 
-BULK_RESUME_SECONDS = float(os.environ.get("CRM_BULK_RESUME_SECONDS", "5"))
 
 from . import credit, notifications  # noqa: E402 - issue 10 (credit rating, notifications)
 from .schemas import NotificationListQuery  # noqa: E402
@@ -512,8 +511,8 @@ class CrmService:
     dispatch = EventDispatcher()
 
     def _bulk(self, op):
-        """Small selections are applied within the call; big ones by the bulk_requested
-        handler (the reply is the pending job; poll get_bulk_operation)."""
+        """Small selections are applied within the call; big ones by the crm's bulk worker
+        (crm/bulk_worker.py) on bulk_requested (the reply is the pending job; poll get_bulk_operation)."""
         if op.status in bulk.RUNNING:
             if op.total <= bulk.INLINE_LIMIT:
                 bulk.run(self.db.session, op.id)
@@ -566,15 +565,8 @@ class CrmService:
         caller = self.caller.require()
         return bulk.last(self.db.session, caller.tenant_id, caller.user_id)
 
-    @event_handler("crm", "bulk_requested", handler_type=SERVICE_POOL, reliable_delivery=True)
-    def run_bulk_operation(self, event):
-        bulk.run(self.db.session, int(event["operation_id"]))
-
-    @timer(interval=BULK_RESUME_SECONDS)
-    def resume_bulk_operations(self):
-        """Jobs whose worker died (lease ran out) or that nobody took: run them here."""
-        for op_id in bulk.stale(self.db.session):
-            bulk.run(self.db.session, op_id)
+    # The bulk_requested handler and the timer that resumes stale jobs run in the crm's bulk
+    # worker (crm/bulk_worker.py, service crm_bulk), a process of its own.
 
     # -- credit rating and notifications (issue 10; crm/credit.py, crm/notifications.py) -----
     credit_dispatch = EventDispatcher(mandatory=True)  # refused while no consumer is bound: the row waits

@@ -30,6 +30,17 @@ def tag_facet(rpc, tag: str) -> int:
     return next((f["count"] for f in facets["tag"] if f["value"].casefold() == tag.casefold()), 0)
 
 
+@pytest.fixture
+def bulk_worker(container_factory_real, database_url):
+    """The crm's bulk worker (crm/bulk_worker.py), started as its own container on the same
+    database and broker, as the Procfile's crm_bulk line runs it beside the crm."""
+    from crm.bulk_worker import CrmBulkWorker
+
+    container = container_factory_real(CrmBulkWorker, {"CRM_DATABASE_URL": database_url})
+    container.start()
+    return container
+
+
 def wait_done(rpc, op_id, timeout=30.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
@@ -207,7 +218,7 @@ def test_undo_rules(engine, database_url, clients, world):
     assert err.exc_type == "Conflict" and "15 minutes" in err.value
 
 
-def test_a_big_selection_is_a_job_the_caller_polls(engine, clients, world, monkeypatch):
+def test_a_big_selection_is_a_job_the_caller_polls(engine, clients, world, monkeypatch, bulk_worker):
     monkeypatch.setattr(bulk, "INLINE_LIMIT", 3)  # the service runs in this process
     monkeypatch.setattr(bulk, "CHUNK", 4)
     admin = clients["admin"]
@@ -220,8 +231,9 @@ def test_a_big_selection_is_a_job_the_caller_polls(engine, clients, world, monke
 
 
 def test_an_interrupted_job_is_resumed_by_the_timer_and_by_its_key(engine, running_service, rpc_factory, world,
-                                                                   monkeypatch):
+                                                                   monkeypatch, bulk_worker):
     monkeypatch.setattr(bulk, "CHUNK", 5)
+    monkeypatch.setattr(bulk, "INLINE_LIMIT", 3)  # 12 companies: a job, in chunks of 5
     admin = rpc_factory(tenant_id=world["a"], user_id=world["admin"]).crm
     ids = company_ids(engine, world["a"])
     ops = []
@@ -238,14 +250,14 @@ def test_an_interrupted_job_is_resumed_by_the_timer_and_by_its_key(engine, runni
         s.execute(update(bulk.Op).values(lease_until=util.now() - timedelta(seconds=1),
                                          created_at=util.now() - timedelta(minutes=1)))
         s.commit()
-    # the same key again resumes (here, inline: 12 companies)
+    # the same key again resumes (the bulk worker runs it)
     op_id, data = ops[1]
     again = admin.bulk_set_relationship({"selection": {"ids": ids}, "relationship": "supplier",
                                          "idempotency_key": data.idempotency_key})
     assert again["id"] == op_id
     again = wait_done(admin, op_id)
     assert (again["status"], again["done"], again["changed"] + again["unchanged"]) == ("done", len(ids), len(ids))
-    # the other one: the service's timer finds it
+    # the other one: the bulk worker's timer finds it
     first = wait_done(admin, ops[0][0], timeout=bulk.STALE_AFTER.total_seconds() + 20)
     assert first["status"] == "done" and first["done"] == len(ids)
     with Session(engine) as s:  # each company changed exactly once per operation
@@ -253,3 +265,36 @@ def test_an_interrupted_job_is_resumed_by_the_timer_and_by_its_key(engine, runni
 
         rows = s.execute(select(ChangeLog.entity_id, ChangeLog.company_id).where(ChangeLog.entity == "bulk edit")).all()
         assert len(rows) == len(set(rows))
+
+
+def test_big_jobs_run_in_the_bulk_worker_not_in_the_crm(engine, clients, world, monkeypatch, container_factory_real,
+                                                        database_url):
+    """The crm only queues a big job; the crm's bulk worker (its own process in production) runs it."""
+    from crm.bulk_worker import CrmBulkWorker
+
+    monkeypatch.setattr(bulk, "INLINE_LIMIT", 3)
+    monkeypatch.setattr(bulk, "CHUNK", 4)
+    admin = clients["admin"]
+    n = len(company_ids(engine, world["a"]))
+    op = admin.bulk_set_relationship({"selection": {"filter": {}}, "relationship": "partner", "idempotency_key": key()})
+    time.sleep(1.0)
+    assert admin.get_bulk_operation(op["id"])["status"] == "pending"  # nobody in the crm runs it
+    worker = container_factory_real(CrmBulkWorker, {"CRM_DATABASE_URL": database_url})
+    worker.start()
+    done = wait_done(admin, op["id"])
+    assert (done["status"], done["done"]) == ("done", n)
+
+
+def test_a_selection_applied_within_the_call_is_one_transaction(engine, clients, world):
+    """Up to INLINE_LIMIT companies: one chunk (one commit of the changes), so the reply is quick."""
+    admin = clients["admin"]
+    ids = company_ids(engine, world["a"])
+    assert len(ids) > 1
+    op = admin.bulk_set_relationship({"selection": {"ids": ids}, "relationship": "supplier", "idempotency_key": key()})
+    assert op["status"] == "done" and op["done"] == len(ids)
+    with Session(engine) as s:  # one chunk: every company's history row carries the same time
+        from crm.models import ChangeLog
+
+        times = set(s.scalars(select(ChangeLog.at).where(ChangeLog.entity == "bulk edit",
+                                                         ChangeLog.entity_id == op["id"])))
+    assert len(times) == 1
