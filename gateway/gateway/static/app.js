@@ -208,7 +208,8 @@ document.addEventListener("click", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog[open]")) return;
+  const typing = 'input:not([type="checkbox"]):not([type="radio"]):not([type="button"]):not([type="submit"]), textarea, select, [contenteditable], dialog[open]';
+  if (target.closest && target.closest(typing)) return; // a checkbox or a button is not typing
   const search = document.getElementById("search-q");
   if (!search) return;
   event.preventDefault();
@@ -263,10 +264,11 @@ document.addEventListener("htmx:afterSettle", () => {  // the panel is re-render
 //      same kind and words);
 //   4. [data-focus-return]: where focus goes back when a form closes (the box's Edit button);
 //   5. else the first control in the new content, else the content itself.
-// Only when focus was inside the part being replaced (or the request came from inside it and focus
-// is lost): a background refresh (a poll, the filter panel's counts) never moves focus.
+// Only when focus was inside the part being replaced (or a user's action there started the request
+// and focus is lost): a background refresh (a poll, the filter panel's counts) never moves focus.
 // A swapped fragment with data-announce (on itself or inside) is read out through #announcer,
 // the page's one polite live region (base.html): "Saved", "12 companies", "3 suggestions found.".
+// (Handled on htmx:afterSwap, in the same task as the swap, so nothing typed lands in between.)
 // Escape in a form with a [data-cancel] control presses it (closes a box's edit form).
 const FIELD = 'input:not([type="hidden"]):not([disabled]), select:not([disabled]), textarea:not([disabled])';
 const CONTROL = `${FIELD}, button:not([disabled]), a[href], [tabindex]:not([tabindex="-1"])`;
@@ -389,7 +391,8 @@ function announceFrom(scope) {
   if (parts.length) announce(parts.join(" "));
 }
 
-document.addEventListener("htmx:afterSettle", (event) => {
+// On afterSwap, in the same task as the swap: nothing the user (or a test) types can land in between.
+document.addEventListener("htmx:afterSwap", (event) => {
   const scope = event.target;
   if (!scope.closest || scope.closest("#toasts")) return; // a toast is read when it is added (below)
   announceFrom(scope);
