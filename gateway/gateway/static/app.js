@@ -268,7 +268,6 @@ document.addEventListener("htmx:afterSettle", () => {  // the panel is re-render
 // and focus is lost): a background refresh (a poll, the filter panel's counts) never moves focus.
 // A swapped fragment with data-announce (on itself or inside) is read out through #announcer,
 // the page's one polite live region (base.html): "Saved", "12 companies", "3 suggestions found.".
-// (Handled on htmx:afterSwap, in the same task as the swap, so nothing typed lands in between.)
 // Escape in a form with a [data-cancel] control presses it (closes a box's edit form).
 const FIELD = 'input:not([type="hidden"]):not([disabled]), select:not([disabled]), textarea:not([disabled])';
 const CONTROL = `${FIELD}, button:not([disabled]), a[href], [tabindex]:not([tabindex="-1"])`;
@@ -391,12 +390,20 @@ function announceFrom(scope) {
   if (parts.length) announce(parts.join(" "));
 }
 
-// On afterSwap, in the same task as the swap: nothing the user (or a test) types can land in between.
-document.addEventListener("htmx:afterSwap", (event) => {
+// Focus moves on afterSettle, once htmx has wired up the new content (its buttons work). If the
+// user moved focus between the swap and the settle (20 ms), their choice stands.
+const focusAtSwap = new WeakMap();
+document.addEventListener("htmx:afterSwap", (event) => { focusAtSwap.set(event.target, document.activeElement); });
+document.addEventListener("htmx:afterSettle", (event) => {
   const scope = event.target;
   if (!scope.closest || scope.closest("#toasts")) return; // a toast is read when it is added (below)
   announceFrom(scope);
   restorePreserved();
+  if (focusAtSwap.has(scope) && focusAtSwap.get(scope) !== document.activeElement) {
+    const i = swapStarts.findIndex((s) => scope === s.target || (s.id && scope.id === s.id));
+    if (i >= 0) swapStarts.splice(i, 1);
+    return;
+  }
   placeFocus(scope);
 });
 
