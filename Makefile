@@ -29,7 +29,7 @@ i18n: $(STAMP)
 
 i18n-update: $(STAMP)
 	$(PYBABEL_EXTRACT) -o $(I18N)/messages.pot gateway/gateway
-	$(BIN)/pybabel -q update --no-fuzzy-matching -i $(I18N)/messages.pot -d $(I18N)
+	$(BIN)/pybabel -q update --no-fuzzy-matching -w 120 -i $(I18N)/messages.pot -d $(I18N)
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
