@@ -30,6 +30,7 @@ C = Company
 _CODE = re.compile(r"^[0-9][0-9.]*$")
 LONG_FACETS = ("region", "city", "industry", "tag")  # issue 13: cut at ``facet_limit``, never at a fixed 30
 WALK_FROM = 3000  # a live search matching more companies than this walks the name index
+WALK_FROM_POSTGRES = 10_000  # PostgreSQL sorts up to this many matches faster than it walks (measured at 100k)
 
 
 def _attr_conditions(session: Session, tenant_id: int, attr: dict) -> list:
@@ -200,10 +201,19 @@ def list_companies(session: Session, tenant_id: int, user_id: int | None, q: Ove
     order = _order(q.sort, amount)
 
     total = _count(session, tenant_id, q, conds)
-    if q.q and q.sort == "name" and total > WALK_FROM:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if q.q and q.sort == "name" and total > (WALK_FROM_POSTGRES if postgres else WALK_FROM):
         ids_stmt = select(C.id).where(*conditions(session, tenant_id, user_id, q, _attr_cache=cache, walk=True))
     else:
         ids_stmt = select(C.id).where(*conds)
+        if q.q and q.sort.lstrip("-") == "name" and postgres:
+            # Few matches: sort them. PostgreSQL would otherwise walk the name index and probe each
+            # company (its LIMIT estimate assumes the matches spread evenly over the names, but a
+            # prefix's matches cluster: 76,000 probes, 200 ms, for "södra"); ``sort_name || ''``
+            # orders the same (collation C) but no index can give it, so the matches come first.
+            desc = q.sort.startswith("-")
+            key = C.sort_name.concat("")
+            order = [key.desc() if desc else key.asc(), C.id.desc() if desc else C.id.asc()]
     if q.sort.lstrip("-") == "invoiced_this_year":
         ids_stmt = ids_stmt.outerjoin(total_, joined)
     ids = list(session.scalars(ids_stmt.order_by(*order).limit(q.per_page).offset((q.page - 1) * q.per_page)))

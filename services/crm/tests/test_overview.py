@@ -111,3 +111,31 @@ def test_saved_views_are_personal_unless_shared(clients):
     assert admin.delete_view(hers["id"]) == {"deleted": True}  # an admin may delete a shared view
     assert admin.delete_view(personal["id"]) == {"deleted": True}
     assert remote_error(admin.save_view, {"name": "", "query": ""}).exc_type == "ValidationError"
+
+
+def test_live_search_orders_the_same_whether_it_walks_the_name_index_or_sorts_the_matches(clients, world,
+                                                                                          monkeypatch):
+    """Many matches walk the name index, few are sorted (on PostgreSQL by ``sort_name || ''``):
+    both give the same companies in the same order, both directions, on every page."""
+    from collections import Counter
+
+    from crm import overview
+    from service_common import text
+
+    rpc = clients["admin"]
+    names = [c["name"] for c in rpc.list_companies({"per_page": 200})["items"]]
+    word, _n = Counter(w[:1] for name in names for w in set(text.words(name))).most_common(1)[0]
+    answers = []
+    for walk_from in (0, 10**9):  # always walk, never walk
+        monkeypatch.setattr(overview, "WALK_FROM", walk_from)
+        monkeypatch.setattr(overview, "WALK_FROM_POSTGRES", walk_from)
+        pages = []
+        for sort in ("name", "-name"):
+            for page in (1, 2):
+                got = rpc.list_companies({"q": word, "sort": sort, "per_page": 2, "page": page})
+                pages.append((got["total"], [c["id"] for c in got["items"]]))
+        answers.append(pages)
+    assert answers[0] == answers[1]
+    assert answers[0][0][0] >= 3 and answers[0][0][1]  # the word matches several companies
+    asc = answers[0][0][1] + answers[0][1][1]
+    assert [c["id"] for c in rpc.list_companies({"q": word, "sort": "name", "per_page": 4})["items"]] == asc
