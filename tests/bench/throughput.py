@@ -54,17 +54,21 @@ def _group(pid: int) -> list[int]:
     return out or [pid]
 
 
-def _broker_pids() -> list[int]:
-    """The RabbitMQ VM(s) on this machine (beam.smp), read from /proc."""
+def _pids_named(comm: str) -> list[int]:
     out = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if (proc / "comm").read_text().strip() == "beam.smp":
+                if (proc / "comm").read_text().strip() == comm:
                     out.append(int(proc.name))
             except OSError:
                 pass
     return out
+
+
+def _broker_pids() -> list[int]:
+    """The RabbitMQ VM(s) on this machine (beam.smp), read from /proc."""
+    return _pids_named("beam.smp")
 
 
 class CpuMeter:
@@ -150,6 +154,8 @@ def suite_cpu_groups(suite) -> dict[str, list[int]]:
         if proc is not None:
             groups[name] = _group(proc.pid)
     groups["broker"] = _broker_pids()
+    if suite.env.get("CRM_DATABASE_URL", "").startswith("postgresql"):
+        groups["postgresql"] = _pids_named("postgres")  # the server and its backends (counted while they live)
     return groups
 
 
