@@ -21,7 +21,6 @@ run it at a time. It answers no RPC (it runs as the crm's broker user, deploy/ra
 """
 from __future__ import annotations
 
-import logging
 import os
 
 from nameko.events import SERVICE_POOL, event_handler
@@ -36,7 +35,6 @@ MIGRATIONS = "crm"
 WAIT_FOR_MIGRATIONS = True  # the crm service migrates and bootstraps; this process waits for it
 BULK_RESUME_SECONDS = float(os.environ.get("CRM_BULK_RESUME_SECONDS", "5"))
 CHECKPOINT_SECONDS = float(os.environ.get("CRM_CHECKPOINT_SECONDS", "1"))
-log = logging.getLogger(__name__)
 
 
 class CrmBulkWorker:
